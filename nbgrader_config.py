@@ -1,0 +1,45 @@
+"""nbgrader configuration of the course kit.
+
+Instructors write every exercise once, in `solutions/` (nbgrader's *source*);
+`python3 kit.py release` turns it into the student versions in `notebooks/`
+(nbgrader's *release*). Everything grading produces (submissions, autograded
+copies, feedback, the gradebook) lives under the git-ignored `grading/`.
+"""
+import os
+
+c = get_config()  # noqa: F821  (nbgrader injects get_config)
+
+c.CourseDirectory.course_id = "rnn-from-the-inside"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = os.path.join("grading", "submitted")
+c.CourseDirectory.autograded_directory = os.path.join("grading", "autograded")
+c.CourseDirectory.feedback_directory = os.path.join("grading", "feedback")
+c.CourseDirectory.db_url = os.environ.get(
+    "RNN_KIT_DB_URL",
+    "sqlite:///" + os.path.join(c.CourseDirectory.root, "grading", "gradebook.db"),
+)
+# Only notebooks are released; data and weights come from helpers/.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# The stub each solution region becomes: the seed's marker, and a statement so
+# that the cell stays valid Python (a comment alone is a SyntaxError).
+c.ClearSolutions.code_stub = {"python": "#your code#\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
+c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+
+# Grading runs real kernels: a cell that loops forever is interrupted, and a
+# notebook cannot flood the gradebook or the feedback with output.
+c.Execute.timeout = int(os.environ.get("RNN_KIT_CELL_TIMEOUT", "60"))
+c.Execute.interrupt_on_timeout = True
+c.Execute.allow_errors = True
+c.Execute.raise_on_iopub_timeout = False
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+
+# A student who deletes a test cell must not silently lose (or dodge) it.
+c.OverwriteCells.add_missing_cells = True
