@@ -105,7 +105,9 @@ def main(argv: list[str]) -> int:
         return run("jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *rest, check=False)
     if command == "test":
         fetch_data(["--quiet"])
-        return run(venv_python(), "-m", "pytest", *rest, check=False)
+        # Independent tests run in parallel, one worker per core, unless told otherwise.
+        parallel = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else ["-n", "auto"]
+        return run(venv_python(), "-m", "pytest", *parallel, *rest, check=False)
     if command == "release":
         return run("rnn-kit", "release", *rest, check=False)
     if command == "grade":

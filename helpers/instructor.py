@@ -76,26 +76,37 @@ def generate_release(root: Path = COURSE_ROOT, *, release_dir: Path | None = Non
     return release_dir
 
 
+def expected_prefix(assignment: str) -> str:
+    """The key prefix (and file stem in helpers/expected/) of an assignment: a1_rnn_forward -> a1."""
+    return assignment.split("_", 1)[0]
+
+
 def record_expected(root: Path = COURSE_ROOT, *, out_dir: Path | None = None,
                     only: list[str] | None = None) -> Path:
-    """Run the solution notebooks in record mode: their visible tests store the expected values."""
+    """Run the solution notebooks in record mode: their visible tests store the expected values.
+
+    Each assignment's values are recorded in a scratch folder and replace
+    `out_dir/<prefix>.json` only once all its notebooks ran without error.
+    """
     from nbclient import NotebookClient
 
     out_dir = Path(out_dir or root / "helpers" / "expected")
     out_dir.mkdir(parents=True, exist_ok=True)
     for assignment in only or assignments(root):
-        for path in sorted((root / "solutions" / assignment).glob("*.ipynb")):
-            prefix = f"a{assignment.split('_')[0].lstrip('a')}"
-            stale = out_dir / f"{prefix}.json"
-            if stale.exists():
-                stale.unlink()  # keys a solution no longer records must not linger
-            nb = nbformat.read(path, as_version=4)
-            os.environ["RNN_KIT_RECORD_EXPECTED"] = str(out_dir)
+        name = f"{expected_prefix(assignment)}.json"
+        with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
+            os.environ["RNN_KIT_RECORD_EXPECTED"] = scratch
             try:
-                NotebookClient(nb, timeout=600, kernel_name="python3",
-                               resources={"metadata": {"path": str(path.parent)}}).execute()
+                for path in sorted((root / "solutions" / assignment).glob("*.ipynb")):
+                    nb = nbformat.read(path, as_version=4)
+                    NotebookClient(nb, timeout=600, kernel_name="python3",
+                                   resources={"metadata": {"path": str(path.parent)}}).execute()
             finally:
                 del os.environ["RNN_KIT_RECORD_EXPECTED"]
+            if not (Path(scratch) / name).is_file():
+                raise GradingError(f"{assignment}: the solutions recorded no expected values "
+                                   f"(no check_expected call with a key starting {name[:-5]}.)")
+            os.replace(Path(scratch) / name, out_dir / name)
     return out_dir
 
 

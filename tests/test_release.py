@@ -1,0 +1,91 @@
+"""notebooks/ is exactly what solutions/ generates, and gives nothing away."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import instructor
+
+ASSIGNMENTS = instructor.assignments()
+STUB = re.compile(r"^(\s*)#your code#\n\1raise NotImplementedError\(\)$", re.MULTILINE)
+REGION = re.compile(r"^\s*### BEGIN (SOLUTION|HIDDEN TESTS)\s*$(.*?)^\s*### END \1\s*$",
+                    re.MULTILINE | re.DOTALL)
+
+
+def _notebooks(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.ipynb"))
+            if ".ipynb_checkpoints" not in p.parts}
+
+
+def test_every_assignment_is_released(course_root):
+    assert ASSIGNMENTS, "solutions/ holds no assignment"
+    for assignment in ASSIGNMENTS:
+        for source in (course_root / "solutions" / assignment).glob("*.ipynb"):
+            assert (course_root / "notebooks" / assignment / source.name).is_file(), \
+                f"{source} has no student version: run `python3 kit.py release`"
+
+
+@pytest.mark.slow
+def test_notebooks_are_what_solutions_generate(course_root, tmp_path):
+    fresh = instructor.generate_release(course_root, release_dir=tmp_path / "release",
+                                        db_url=f"sqlite:///{tmp_path / 'gradebook.db'}")
+    committed = _notebooks(course_root / "notebooks")
+    generated = _notebooks(fresh)
+    assert sorted(committed) == sorted(generated), "notebooks/ and solutions/ hold different notebooks"
+    stale = [name for name in generated if committed[name] != generated[name]]
+    assert not stale, f"notebooks/ is out of date for {stale}: run `python3 kit.py release`"
+
+
+def _secret_lines(source_nb: Path) -> set[str]:
+    """Lines of solution regions and hidden tests that appear nowhere outside them."""
+    nb = nbformat.read(source_nb, as_version=4)
+    secret, public = set(), set()
+    for cell in nb.cells:
+        inside = "".join(m.group(2) for m in REGION.finditer(cell.source))
+        outside = REGION.sub("", cell.source)
+        secret.update(line.strip() for line in inside.splitlines())
+        public.update(line.strip() for line in outside.splitlines())
+    # Short lines (`return x`, `import torch`, `)`) say nothing about the answer.
+    return {line for line in secret - public if len(line) >= 12}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_leaks_no_solution_or_hidden_test(course_root, assignment):
+    for source in sorted((course_root / "solutions" / assignment).glob("*.ipynb")):
+        secrets = _secret_lines(source)
+        assert secrets, f"{source}: no solution regions or hidden tests found"
+        release = nbformat.read(course_root / "notebooks" / assignment / source.name, as_version=4)
+        text = "\n".join(cell.source for cell in release.cells)
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            assert marker not in text, f"{source.name}: the release still contains {marker!r}"
+        released_lines = {line.strip() for line in text.splitlines()}
+        leaked = sorted(secrets & released_lines)
+        assert not leaked, f"{source.name}: the release contains solution or hidden-test lines {leaked[:5]}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_has_the_stub_and_no_outputs(course_root, assignment):
+    for path in sorted((course_root / "notebooks" / assignment).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code_solutions = [c for c in nb.cells if c.cell_type == "code"
+                          and c.metadata.get("nbgrader", {}).get("solution")]
+        assert code_solutions, f"{path.name} has no exercise cells"
+        for cell in code_solutions:
+            assert STUB.search(cell.source), f"{path.name}: exercise cell {cell.metadata.nbgrader.grade_id} " \
+                                        f"lacks the `#your code#` stub"
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, \
+                    f"{path.name}: committed with outputs"
+        graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        assert all(c.metadata.nbgrader.get("points", 0) > 0 for c in graded), f"{path.name}: a graded cell has no points"
+
+
+def test_solutions_committed_without_outputs(course_root):
+    for path in sorted((course_root / "solutions").rglob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        with_outputs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.outputs]
+        assert not with_outputs, f"{path} is committed with outputs in cells {with_outputs}"
