@@ -399,7 +399,7 @@ def _as_number(name, got, hint):
     if got is None:
         raise CheckFailed(name, "your function returned None — did you forget `return`?",
                           hint=hint)
-    if isinstance(got, numbers.Number):
+    if isinstance(got, (numbers.Number, np.bool_)):  # np.bool_ is no numbers.Number
         return got.item() if isinstance(got, np.generic) else got
     if _is_tensor(got) or isinstance(got, np.ndarray):
         arr = _tensor_to_numpy(got) if _is_tensor(got) else got
@@ -462,9 +462,12 @@ def check_true(name, condition, message, *, hint=None) -> None:
     _validate_common("check_true", name, hint)
     if not isinstance(message, str):
         raise TypeError(f"check_true: `message` must be a str, got {_describe(message)}")
-    if isinstance(condition, np.ndarray) and condition.size != 1:
+    # A non-empty list (or str) is always truthy, so the check could never fail.
+    if ((isinstance(condition, np.ndarray) and condition.size != 1)
+            or (_is_tensor(condition) and condition.numel() != 1)
+            or isinstance(condition, (list, tuple, set, dict, str, bytes))):
         raise TypeError(f"check_true: `condition` must be a single truth value, got "
-                        f"{_describe(condition)} (use .all() or .any())")
+                        f"{_describe(condition)} (use .all() or .any(), or all(...))")
     if not bool(condition):
         raise CheckFailed(name, message, hint=hint)
     print(f"✓ {name}")

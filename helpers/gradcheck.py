@@ -66,40 +66,47 @@ def _check_step(func, h):
         raise ValueError(f"{func}: `h` must be a positive finite number, got {_describe(h)}")
 
 
-def _loss_value(f, where) -> float:
+def _loss_value(func, f, where) -> float:
     """Call ``f()`` and return its scalar loss as a float."""
     value = f()
     if hasattr(value, "detach"):  # a torch scalar
         value = value.detach().cpu().numpy()
     arr = np.asarray(value)
     if arr.size != 1 or arr.dtype.kind not in "biuf":
-        raise TypeError(f"numerical_gradient: `f()` must return a single real number (the loss), "
+        raise TypeError(f"{func}: `f()` must return a single real number (the loss), "
                         f"got {_describe(value)}")
     loss = float(arr.reshape(()))
     if not np.isfinite(loss):
-        raise FloatingPointError(f"numerical_gradient: `f()` returned {loss} {where}")
+        raise FloatingPointError(f"{func}: `f()` returned {loss} {where}")
     return loss
 
 
 # --------------------------------------------------------------------------
 # Numerical gradient and relative error
 # --------------------------------------------------------------------------
-def _numerical_at(f, x, indices, h) -> np.ndarray:
-    """Centred differences of ``f()`` at the given indices of ``x`` (restored after)."""
+def _numerical_at(func, arg, f, x, indices, h) -> np.ndarray:
+    """Centred differences of ``f()`` at the given indices of ``x`` (restored after);
+    ``func`` and ``arg`` (the caller and the name of ``x``) are used in error messages."""
     out = np.empty(len(indices))
     for n, index in enumerate(indices):
         old = x[index].copy()  # a numpy scalar: restored bit for bit
+        at = f"{arg}[{', '.join(map(str, index))}]"
         try:
             x[index] = old + h
             plus_x = x[index].copy()
-            plus = _loss_value(f, f"with x[{', '.join(map(str, index))}] + h")
+            plus = _loss_value(func, f, f"with {at} + h")
             x[index] = old - h
             minus_x = x[index].copy()
-            minus = _loss_value(f, f"with x[{', '.join(map(str, index))}] - h")
+            minus = _loss_value(func, f, f"with {at} - h")
         finally:
             x[index] = old
+        step = float(plus_x) - float(minus_x)
+        if step == 0:
+            also = "" if x.dtype == np.float64 else " or float64 parameters"
+            raise ValueError(f"{func}: `h` = {h:g} is too small for {at} = {float(old):g} in "
+                             f"{x.dtype}: {at} ± h rounds back to {at}; use a larger h{also}")
         # Divide by the step actually taken: old ± h is rounded to x's dtype.
-        out[n] = (plus - minus) / (float(plus_x) - float(minus_x))
+        out[n] = (plus - minus) / step
     return out
 
 
@@ -124,7 +131,7 @@ def numerical_gradient(f, x, *, h=1e-5) -> np.ndarray:
     _check_float_array("numerical_gradient", "x", x)
     _check_step("numerical_gradient", h)
     indices = list(np.ndindex(x.shape))
-    return _numerical_at(f, x, indices, h).reshape(x.shape)
+    return _numerical_at("numerical_gradient", "x", f, x, indices, h).reshape(x.shape)
 
 
 def _rel_errors(a, b) -> np.ndarray:
@@ -323,7 +330,7 @@ def _check_one(f, name, param, grads, h, tol, atol, max_entries, rng) -> ParamRe
         return ParamResult(name, "shape", total=param.size,
                            message=f"{key} has shape {grad.shape} but {name} has shape {param.shape}")
     indices = _pick_indices(param.shape, max_entries, rng)
-    numerical = _numerical_at(f, param, indices, h)
+    numerical = _numerical_at("gradient_check", name, f, param, indices, h)
     analytic = np.array([grad[i] for i in indices])
     errors = _rel_errors(analytic, numerical)
     bad = ~((errors <= tol) | (np.abs(analytic - numerical) <= atol))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 
 import yaml
@@ -45,3 +47,11 @@ def test_torch_is_the_cpu_build_pinned(course_root):
     pip = next(d["pip"] for d in _conda(course_root)["dependencies"] if isinstance(d, dict))
     assert any("download.pytorch.org/whl/cpu" in line for line in pip), \
         "environment.yml must take PyTorch from the CPU index"
+
+
+def test_kit_py_needs_only_the_standard_library(course_root):
+    # -S: no site-packages, as on a fresh machine before the environment exists.
+    proc = subprocess.run([sys.executable, "-I", "-S", str(course_root / "kit.py"), "--help"],
+                          capture_output=True, text=True, cwd=course_root)
+    assert proc.returncode == 0, proc.stderr
+    assert "python3 kit.py lab" in proc.stdout and "python3 kit.py test" in proc.stdout
