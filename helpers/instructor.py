@@ -82,27 +82,38 @@ def expected_prefix(assignment: str) -> str:
 
 
 def record_expected(root: Path = COURSE_ROOT, *, out_dir: Path | None = None,
-                    only: list[str] | None = None) -> Path:
+                    weights_dir: Path | None = None, only: list[str] | None = None) -> Path:
     """Run the solution notebooks in record mode: their visible tests store the expected values.
 
     Each assignment's values are recorded in a scratch folder and replace
     `out_dir/<prefix>.json` only once all its notebooks ran without error.
+    Weights a solution trains for later assignments go to `weights_dir`
+    (default helpers/weights/; see helpers.pretrained.kit_weights_target).
     """
     from nbclient import NotebookClient
 
+    from helpers.pretrained import WEIGHTS_DIR_ENV
+
     out_dir = Path(out_dir or root / "helpers" / "expected")
     out_dir.mkdir(parents=True, exist_ok=True)
+    build_env = {"RNN_KIT_RECORD_EXPECTED": None, WEIGHTS_DIR_ENV: str(weights_dir or root / "helpers" / "weights")}
     for assignment in only or assignments(root):
         name = f"{expected_prefix(assignment)}.json"
         with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
-            os.environ["RNN_KIT_RECORD_EXPECTED"] = scratch
+            build_env["RNN_KIT_RECORD_EXPECTED"] = scratch
+            saved = {k: os.environ.get(k) for k in build_env}
+            os.environ.update(build_env)  # the kernels inherit them
             try:
                 for path in sorted((root / "solutions" / assignment).glob("*.ipynb")):
                     nb = nbformat.read(path, as_version=4)
-                    NotebookClient(nb, timeout=600, kernel_name="python3",
+                    NotebookClient(nb, timeout=1200, kernel_name="python3",
                                    resources={"metadata": {"path": str(path.parent)}}).execute()
             finally:
-                del os.environ["RNN_KIT_RECORD_EXPECTED"]
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
             if not (Path(scratch) / name).is_file():
                 raise GradingError(f"{assignment}: the solutions recorded no expected values "
                                    f"(no check_expected call with a key starting {name[:-5]}.)")

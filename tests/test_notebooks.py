@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("assignment", instructor.assignments())
 def test_solution_executes_and_expected_values_are_current(course_root, tmp_path, assignment):
     # Raises CellExecutionError, with the failing cell and its traceback, on the first error.
-    recorded = instructor.record_expected(course_root, out_dir=tmp_path, only=[assignment])
+    recorded = instructor.record_expected(course_root, out_dir=tmp_path / "expected",
+                                          weights_dir=tmp_path / "weights", only=[assignment])
     prefix = instructor.expected_prefix(assignment)
     fresh = json.loads((recorded / f"{prefix}.json").read_text())
     committed_path = course_root / "helpers" / "expected" / f"{prefix}.json"
