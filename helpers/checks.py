@@ -93,6 +93,11 @@ class CheckFailed(AssertionError):
             lines.append(f"Hint: {hint}")
         super().__init__("\n".join(lines))
 
+    def _render_traceback_(self):
+        # IPython shows these lines instead of a traceback through the kit's internals:
+        # the message names the check, what differs and how to fix it.
+        return ["\x1b[0;31mCheckFailed\x1b[0m: " + str(self).splitlines()[0], *str(self).splitlines()[1:]]
+
 
 class MissingExpectedValue(KeyError):
     """No stored expected value for a key; the message says how to regenerate."""

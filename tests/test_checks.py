@@ -454,3 +454,11 @@ def test_expected_dir_defaults_to_the_package_folder(tmp_path, monkeypatch):
     assert C.expected_dir() == C.COURSE_ROOT / "helpers" / "expected"
     monkeypatch.setenv(C.EXPECTED_DIR_ENV, str(tmp_path))
     assert C.expected_dir() == tmp_path
+
+
+def test_ipython_shows_the_message_not_the_kits_internals():
+    err = CheckFailed("softmax(y)", "wrong shape: got (3,), expected (3, 1)", ["reshape it"], hint="keep columns")
+    lines = err._render_traceback_()
+    assert "CheckFailed" in lines[0] and "✗ softmax(y): wrong shape" in lines[0]
+    assert lines[1:] == ["  reshape it", "Hint: keep columns"]
+    assert not any("checks.py" in line for line in lines)

@@ -1,0 +1,156 @@
+"""The student experience in a real browser: JupyterLab started for real, driven by
+Playwright in Debian's headless Chromium. Screenshots are kept in artifacts/browser/.
+
+These tests fail (they never skip) when Chromium or Playwright is missing: `.ci/run`
+installs Chromium, and the browser must be tested.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+
+CHROMIUM = Path(os.environ.get("RNN_KIT_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
+# The machine's network is closed: keep Chromium from phoning home at every start.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+TIMEOUT_MS = 120_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Lab:
+    def __init__(self, url: str, token: str, root: Path):
+        self.url, self.token, self.root = url, token, root
+
+    def notebook_url(self, relative: str) -> str:
+        return f"{self.url}/lab/tree/{relative}?token={self.token}"
+
+
+@pytest.fixture(scope="session")
+def lab(course_root, tmp_path_factory):
+    """JupyterLab on 127.0.0.1 with a token, serving a temporary copy of the course's notebooks."""
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copytree(course_root / "notebooks", root / "notebooks")
+    # The sampling notebook is opened complete (the instructor's view), so that all cells run.
+    shutil.copytree(course_root / "solutions", root / "solutions")
+    home = root / "home"
+    home.mkdir()
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, HOME=str(home), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), RNN_KIT_NO_PROGRESS="0",
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    log = open(root / "jupyter.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])],
+        env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start:\n{(root / 'jupyter.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield Lab(url, token, root)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install chromium`)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=False)
+    context.close()
+
+
+def open_notebook(page, lab: Lab, relative: str):
+    page.goto(lab.notebook_url(relative))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=TIMEOUT_MS)
+    # The kernel is ready when the toolbar's status indicator says idle.
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT_MS)
+
+
+def cell_containing(page, text: str):
+    cell = page.locator(".jp-Notebook .jp-Cell").filter(has_text=text).first
+    cell.scroll_into_view_if_needed()
+    return cell
+
+
+def run_cell(page, cell):
+    """Select `cell`, run it with Shift+Enter and wait until its prompt shows a number."""
+    cell.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Shift+Enter")
+    prompt = cell.locator(".jp-InputArea-prompt")
+    page.wait_for_function("el => /\\[\\d+\\]/.test(el.textContent)", arg=prompt.element_handle(),
+                           timeout=TIMEOUT_MS)
+
+
+def test_wrong_answer_gets_a_friendly_message(page, lab):
+    open_notebook(page, lab, "notebooks/a1_rnn_forward/rnn_forward.ipynb")
+    for marker in ("import numpy as np", "text = load_shakespeare()"):
+        run_cell(page, cell_containing(page, marker))
+    exercise = cell_containing(page, "def softmax(y):")
+    # Type a softmax without the max shift where the stub is, as a student would.
+    exercise.locator(".cm-line", has_text="raise NotImplementedError()").click()
+    page.keyboard.press("End")
+    page.keyboard.press("Shift+Home")
+    # insert_text: the editor's bracket auto-closing would double typed parentheses.
+    page.keyboard.insert_text("return np.exp(y) / np.sum(np.exp(y))")
+    assert "return np.exp(y) / np.sum(np.exp(y))" in exercise.locator(".cm-content").inner_text()
+    run_cell(page, exercise)
+    test_cell = cell_containing(page, "softmax: values, normalisation, large logits")
+    run_cell(page, test_cell)
+    output = test_cell.locator(".jp-OutputArea").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "a1-friendly-message.png"))
+    assert "CheckFailed" in output, output
+    assert "softmax(y + 1000)" in output and "nan" in output, output
+    assert "Subtract max(y) first" in output, "the hint is not shown:\n" + output
+    assert "Traceback" not in output and "checks.py" not in output, "the kit's internals are shown:\n" + output
+    assert "✓ a1.softmax.small" in output, "the checks before the failing one should pass:\n" + output
