@@ -82,13 +82,16 @@ def expected_prefix(assignment: str) -> str:
 
 
 def record_expected(root: Path = COURSE_ROOT, *, out_dir: Path | None = None,
-                    weights_dir: Path | None = None, only: list[str] | None = None) -> Path:
+                    weights_dir: Path | None = None, only: list[str] | None = None,
+                    prelude: str | None = None) -> Path:
     """Run the solution notebooks in record mode: their visible tests store the expected values.
 
     Each assignment's values are recorded in a scratch folder and replace
     `out_dir/<prefix>.json` only once all its notebooks ran without error.
     Weights a solution trains for later assignments go to `weights_dir`
     (default helpers/weights/; see helpers.pretrained.kit_weights_target).
+    `prelude`, if given, runs in each kernel before the notebook (the tests use
+    it to inspect every figure drawn).
     """
     from nbclient import NotebookClient
 
@@ -106,6 +109,8 @@ def record_expected(root: Path = COURSE_ROOT, *, out_dir: Path | None = None,
             try:
                 for path in sorted((root / "solutions" / assignment).glob("*.ipynb")):
                     nb = nbformat.read(path, as_version=4)
+                    if prelude:
+                        nb.cells.insert(0, nbformat.v4.new_code_cell(prelude))
                     NotebookClient(nb, timeout=1200, kernel_name="python3",
                                    resources={"metadata": {"path": str(path.parent)}}).execute()
             finally:
