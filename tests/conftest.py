@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from helpers import COURSE_ROOT
 
 # Progress bars would only clutter the logs of the kernels the tests start.
 os.environ.setdefault("RNN_KIT_NO_PROGRESS", "1")
+# nbgrader starts alembic and the kernels from PATH: the environment running the tests comes first.
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
 @pytest.fixture(scope="session")
