@@ -98,6 +98,7 @@ def save_char_rnn(path, params: dict, chars, *, meta: dict | None = None) -> Pat
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, chars=np.array(vocab.chars), meta=np.array(meta_text),
                      **{k: params[k] for k in PARAM_NAMES})
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
