@@ -18,3 +18,26 @@ os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.
 @pytest.fixture(scope="session")
 def course_root() -> Path:
     return COURSE_ROOT
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Make `--dist=loadgroup` group the tests again.
+
+    pytest-xdist 3.8 sends the tests marked `xdist_group(name)` to one worker by renaming
+    `item._nodeid` to `<nodeid>@name`; pytest 9.2 keeps the node id in `item._id` and ignores
+    `_nodeid`, so the groups were silently spread over the workers (each worker then graded the
+    same class again, and order-dependent module fixtures broke). Rename where pytest reads it.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # an older pytest, where xdist's own renaming works
+        return
+    for item in items:
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
