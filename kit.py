@@ -9,8 +9,14 @@ and, for instructors and maintainers:
     python3 kit.py setup     create or update the environment in .venv
     python3 kit.py data      fetch and verify the corpora (RNN_KIT_MIRROR=DIR copies from a mirror)
     python3 kit.py release   regenerate notebooks/ from solutions/
-    python3 kit.py grade ... autograde submissions (see `python3 kit.py grade --help`)
+    python3 kit.py import SUBMISSIONS -a ASSIGNMENT   copy a class's notebooks (folder or LMS zip) for grading
+    python3 kit.py grade [SUBMISSIONS] -a ASSIGNMENT  autograde a class with nbgrader, grades to CSV
+    python3 kit.py export [--csv FILE]                the gradebook as CSV
+    python3 kit.py feedback -a ASSIGNMENT             HTML feedback without the hidden tests
+    python3 kit.py grade-one NOTEBOOK                 grade one notebook, per-cell scores as JSON
     python3 kit.py run CMD   run any command inside the environment
+
+(`python3 kit.py COMMAND --help` explains each instructor command.)
 
 nbgrader starts `alembic` and the Jupyter kernel from PATH, so a virtual
 environment that is not activated fails in confusing ways; every command here
@@ -29,6 +35,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("RNN_KIT_VENV", ROOT / ".venv"))
 STAMP = VENV / ".kit-installed"
 TORCH = "torch==2.13.0"
+# Subcommands of helpers/instructor.py (`rnn-kit`), run inside the environment.
+INSTRUCTOR_COMMANDS = ("release", "import", "grade", "export", "feedback", "grade-one")
 # The CPU build of PyTorch; PyPI's Linux wheel carries CUDA (several GB).
 TORCH_CPU_INDEX = os.environ.get("RNN_KIT_TORCH_INDEX", "https://download.pytorch.org/whl/cpu")
 
@@ -108,10 +116,8 @@ def main(argv: list[str]) -> int:
         # Independent tests run in parallel, one worker per core, unless told otherwise.
         parallel = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else ["-n", "auto"]
         return run(venv_python(), "-m", "pytest", *parallel, *rest, check=False)
-    if command == "release":
-        return run("rnn-kit", "release", *rest, check=False)
-    if command == "grade":
-        return run("rnn-kit", "grade", *rest, check=False)
+    if command in INSTRUCTOR_COMMANDS:
+        return run("rnn-kit", command, *rest, check=False)
     if command == "run":
         if not rest:
             sys.exit("kit.py run: give the command to run, e.g. `python3 kit.py run nbgrader --version`")

@@ -41,5 +41,38 @@ c.Execute.raise_on_iopub_timeout = False
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
 
+# nbgrader's autograde pipeline, with the kit's preprocessors (helpers/grading_preprocessors.py):
+# RestoreCells puts the gradebook's cells and flags back (deleted test cells included) where
+# nbgrader's OverwriteCells crashes on unknown cells; CapOutput caps the characters of output per
+# cell (LimitOutput counts lines only); PassFailTests: test cells pass or fail, no partial credit
+# from an execute_result that a submission can publish itself.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "helpers.grading_preprocessors.RestoreCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "helpers.grading_preprocessors.CapOutput",
+    "helpers.grading_preprocessors.PassFailTests",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.CapOutput.max_chars = 500_000
+
 # A student who deletes a test cell must not silently lose (or dodge) it.
 c.OverwriteCells.add_missing_cells = True
+
+# Feedback never shows the hidden tests (nbgrader does, upstream issue 917): their regions
+# leave the cells, and output lines that quote hidden code leave the tracebacks.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "helpers.grading_preprocessors.HideHiddenTests",
+]

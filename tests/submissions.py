@@ -57,6 +57,28 @@ class Mutation:
         return changed
 
 
+@dataclass(frozen=True)
+class Rewrite:
+    """Whole solution cells written another way: `cells` is ((grade_id, full source), ...).
+
+    An alternative correct solution loses nothing (`loses` empty); a cheat, such
+    as a hard-coder of the visible answers, must lose the points of `loses`.
+    """
+
+    student: str
+    cells: tuple[tuple[str, str], ...]
+    loses: tuple[str, ...] = ()
+    why: str = field(default="", compare=False)
+
+    def apply(self, sources: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(cell for cell, _ in self.cells if cell not in sources)
+        if unknown:
+            raise AssertionError(f"rewrite {self.student}: no solution cells {unknown}")
+        changed = dict(sources)
+        changed.update(dict(self.cells))
+        return changed
+
+
 def fill_release(release_nb: Path, sources: dict[str, str] | None) -> nbformat.NotebookNode:
     """The released notebook with its solution cells replaced by `sources` (None: untouched)."""
     nb = nbformat.read(release_nb, as_version=4)
@@ -73,6 +95,13 @@ def fill_release(release_nb: Path, sources: dict[str, str] | None) -> nbformat.N
     if missing:
         raise AssertionError(f"{release_nb}: no solution cells {sorted(missing)} in the release")
     return nb
+
+
+def autograded_points(solution_nb: Path) -> float:
+    """Points of the test cells (code grade cells) of a notebook: what the autograder can give."""
+    nb = nbformat.read(solution_nb, as_version=4)
+    return float(sum(_nbgrader(c).get("points", 0) for c in nb.cells
+                     if c.cell_type == "code" and _nbgrader(c).get("grade")))
 
 
 def write_submission(folder: Path, student: str, assignment: str, name: str,

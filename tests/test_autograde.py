@@ -1,9 +1,11 @@
 """Real nbgrader autograde of a whole class per assignment, in one run.
 
-The class: the solution, the untouched release, and one student per realistic
-bug of tests/catalogue.py. Every submission is built from the released
-notebook, as a student would, and graded by `helpers.instructor.grade`
-(nbgrader autograde per student, nbgrader's gradebook, nbgrader's CSV export).
+The class: the solution, the untouched release, one student per realistic bug,
+the alternative correct solutions and the hard-coders of tests/catalogue.py.
+Every submission is built from the released notebook, as a student would, and
+graded by `helpers.instructor.grade` (nbgrader autograde per student, nbgrader's
+gradebook, nbgrader's CSV export). `test_fidelity_figures` prints, per
+assignment, the bugs killed and the false failures (`pytest -rP` shows them).
 """
 from __future__ import annotations
 
@@ -11,15 +13,34 @@ import csv
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from catalogue import MUTATIONS
+from catalogue import ALTERNATIVES, HARD_CODERS, MUTATIONS
 from helpers import instructor
-from submissions import fill_release, solution_sources, write_submission
+from submissions import Mutation, Rewrite, fill_release, solution_sources, write_submission
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENTS = sorted(MUTATIONS)
+
+
+def _alternative_students(assignment: str) -> dict[str, Rewrite]:
+    """The alternatives of an assignment, one submission per student id (entries of one student merged)."""
+    merged: dict[str, list] = {}
+    for rewrite in ALTERNATIVES.get(assignment, []):
+        merged.setdefault(rewrite.student, []).extend(rewrite.cells)
+    return {student: Rewrite(student, tuple(cells)) for student, cells in merged.items()}
+
+
+def _class_of(assignment: str) -> dict[str, object]:
+    """student id -> what the student did: "solution", None (untouched), a Mutation or a Rewrite."""
+    students: dict[str, object] = {"solution": "solution", "untouched": None}
+    for item in [*MUTATIONS[assignment], *_alternative_students(assignment).values(),
+                 *HARD_CODERS.get(assignment, [])]:
+        assert item.student not in students, f"{assignment}: two submissions named {item.student}"
+        students[item.student] = item
+    return students
 
 
 def _graded_cells(gb, assignment: str) -> dict[tuple[str, str], float]:
@@ -53,24 +74,32 @@ class GradedClass:
                 for (nb, cell) in sorted(self.autograded_cells)}
 
 
+def _sources_for(did, sources: dict[str, str]) -> dict[str, str] | None:
+    """One notebook's solution cells as the student wrote them (every student hands in every notebook)."""
+    if did is None:
+        return None
+    if did == "solution":
+        return sources
+    if isinstance(did, Mutation):
+        return did.apply(sources) if did.cell in sources else sources
+    return Rewrite(did.student, tuple((c, src) for c, src in did.cells if c in sources)).apply(sources)
+
+
 def _grade_class(course_root: Path, root: Path, assignment: str) -> GradedClass:
     shutil.copy2(course_root / "nbgrader_config.py", root)
     shutil.copytree(course_root / "solutions" / assignment, root / "solutions" / assignment)
     subs = root / "class"
-    students = ["solution", "untouched"] + [m.student for m in MUTATIONS[assignment]]
+    students = _class_of(assignment)
     for solution_nb in sorted((course_root / "solutions" / assignment).glob("*.ipynb")):
         release_nb = course_root / "notebooks" / assignment / solution_nb.name
         sources = solution_sources(solution_nb)
-        write_submission(subs, "solution", assignment, solution_nb.stem, fill_release(release_nb, sources))
-        write_submission(subs, "untouched", assignment, solution_nb.stem, fill_release(release_nb, None))
-        for mutation in MUTATIONS[assignment]:
-            if mutation.cell in sources:
-                nb = fill_release(release_nb, mutation.apply(sources))
-                write_submission(subs, mutation.student, assignment, solution_nb.stem, nb)
+        for student, did in students.items():
+            nb = fill_release(release_nb, _sources_for(did, sources))
+            write_submission(subs, student, assignment, solution_nb.stem, nb)
     db_url = f"sqlite:///{root / 'grading' / 'gradebook.db'}"
     csv_path = instructor.grade(subs, assignment, root=root, db_url=db_url, jobs=2,
                                 csv=root / "grades.csv")
-    return GradedClass(root, assignment, csv_path, db_url, students)
+    return GradedClass(root, assignment, csv_path, db_url, list(students))
 
 
 @pytest.fixture(scope="session")
@@ -146,3 +175,70 @@ def test_grades_exported_to_csv(graded, assignment):
     full = sum(graded_class.auto("solution")[c][1] for c in graded_class.auto("solution"))
     assert float(by_student["solution"]["raw_score"]) == pytest.approx(full)
     assert float(by_student["untouched"]["raw_score"]) == 0
+
+
+@pytest.mark.parametrize("assignment,student", [
+    pytest.param(a, s, id=f"{a}-{s}", marks=pytest.mark.xdist_group(a))
+    for a in ASSIGNMENTS for s in _alternative_students(a)])
+def test_alternative_solution_keeps_full_marks(graded, assignment, student):
+    lost = {cell: s for cell, s in graded(assignment).auto(student).items() if s[0] != s[1]}
+    changed = dict(_alternative_students(assignment)[student].cells)
+    assert not lost, f"{student}, a correct solution written differently ({sorted(changed)}), lost points in {lost}"
+
+
+@pytest.mark.parametrize("assignment,cheat", [
+    pytest.param(a, c, id=f"{a}-{c.student}", marks=pytest.mark.xdist_group(a))
+    for a in ASSIGNMENTS for c in HARD_CODERS.get(a, [])])
+def test_hard_coded_visible_answers_lose_points(graded, assignment, cheat):
+    graded_class = graded(assignment)
+    scores = graded_class.auto(cheat.student)
+    kept = {cell: scores[cell] for cell in cheat.loses if scores[cell][0] == scores[cell][1]}
+    assert not kept, f"{cheat.student} ({cheat.why}) kept the points of {kept}"
+    # It does pass the visible tests: what fails each cell is a hidden test, not a CheckFailed.
+    autograded = graded_class.root / "grading" / "autograded" / cheat.student / assignment
+    errors = {}
+    for path in autograded.glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            cell_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell_id in cheat.loses:
+                errors[cell_id] = [o.ename for o in cell.get("outputs", []) if o.output_type == "error"]
+    visible_failures = {cell: names for cell, names in errors.items() if "CheckFailed" in names}
+    assert set(errors) == set(cheat.loses) and not visible_failures, \
+        f"{cheat.student} should pass the visible tests and fail the hidden ones: {errors}"
+
+
+def fidelity(graded_class, assignment: str) -> dict[str, object]:
+    """What the class shows about the autograder: bugs killed, collateral losses, false failures."""
+    def lost_cells(student):
+        return {cell for cell, (got, full) in graded_class.auto(student).items() if got != full}
+
+    bugs = MUTATIONS[assignment]
+    killed = [m for m in bugs if set(m.loses) <= lost_cells(m.student)]
+    collateral = [m for m in bugs if lost_cells(m.student) - set(m.loses)]
+    alternatives = _alternative_students(assignment)
+    false_failures = {s: sorted(lost_cells(s)) for s in ["solution", *alternatives] if lost_cells(s)}
+    cheats = HARD_CODERS.get(assignment, [])
+    caught = [c for c in cheats if set(c.loses) <= lost_cells(c.student)]
+    per_function = {}
+    for path in sorted((graded_class.root / "solutions" / assignment).glob("*.ipynb")):
+        per_function.update({c.metadata.nbgrader.grade_id: 0 for c in nbformat.read(path, as_version=4).cells
+                             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")})
+    for m in bugs:
+        per_function[m.cell] = per_function.get(m.cell, 0) + 1
+    return {"bugs": len(bugs), "killed": len(killed), "collateral": [m.student for m in collateral],
+            "fewest_per_function": min(per_function.values(), default=0),
+            "alternatives": sum(len(r.cells) for r in alternatives.values()), "submissions": len(alternatives),
+            "false_failures": false_failures, "cheats": len(cheats), "caught": len(caught)}
+
+
+@_each_assignment
+def test_fidelity_figures(graded, assignment):
+    figures = fidelity(graded(assignment), assignment)
+    n_false = sum(len(cells) for cells in figures["false_failures"].values())
+    print(f"{assignment}: {figures['killed']}/{figures['bugs']} bugs killed (at least "
+          f"{figures['fewest_per_function']} per graded function), {len(figures['collateral'])} cost other cells too; "
+          f"{figures['alternatives']} alternative solutions in {figures['submissions']} submissions and the "
+          f"solution: {n_false} false failures; hard-coders caught: {figures['caught']}/{figures['cheats']}")
+    assert figures["killed"] == figures["bugs"] and not figures["collateral"], figures
+    assert not figures["false_failures"], figures
+    assert figures["caught"] == figures["cheats"], figures

@@ -154,3 +154,52 @@ def test_wrong_answer_gets_a_friendly_message(page, lab):
     assert "Subtract max(y) first" in output, "the hint is not shown:\n" + output
     assert "Traceback" not in output and "checks.py" not in output, "the kit's internals are shown:\n" + output
     assert "✓ a1.softmax.small" in output, "the checks before the failing one should pass:\n" + output
+
+
+def _run_all(page):
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
+def _explorer_state(cell) -> dict:
+    return {"image": cell.locator(".widget-output img").first.get_attribute("src"),
+            "sample": cell.locator(".widget-output pre, .widget-output .jp-OutputArea-output").last.inner_text(),
+            "info": cell.locator(".widget-html").first.inner_text(),
+            "temperature": cell.locator(".widget-readout").first.inner_text()}
+
+
+def test_temperature_slider_redraws_the_plot_and_the_sample(page, lab):
+    open_notebook(page, lab, "solutions/a3_sampling/sampling.ipynb")
+    _run_all(page)
+    cell = cell_containing(page, "explorer = temperature_explorer(")
+    # The whole notebook runs first (a few seconds to a minute): wait for the widget's chart.
+    cell.locator(".widget-output img").first.wait_for(state="visible", timeout=4 * TIMEOUT_MS)
+    cell.scroll_into_view_if_needed()
+    before = _explorer_state(cell)
+    page.screenshot(path=str(ARTIFACTS / "a3-slider-before.png"))
+    assert before["image"].startswith("data:image/png"), before["image"][:80]
+    assert before["temperature"] == "1", before
+    assert "entropy" in before["info"], before["info"]
+
+    # Drag the handle to the right, as a student does with the mouse.
+    handle = cell.locator(".noUi-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        "([el, old]) => el.textContent.trim() !== old", arg=[cell.locator(".widget-readout").first.element_handle(),
+                                                          before["temperature"]], timeout=TIMEOUT_MS)
+    # The kernel redraws after the slider's value arrives: wait until the chart differs.
+    page.wait_for_function(
+        "([img, old]) => img.getAttribute('src') !== old",
+        arg=[cell.locator(".widget-output img").first.element_handle(), before["image"]], timeout=TIMEOUT_MS)
+    after = _explorer_state(cell)
+    page.screenshot(path=str(ARTIFACTS / "a3-slider-after.png"))
+    hotter = float(after["temperature"])
+    assert hotter > 1.0, f"dragging right should raise the temperature, readout {after['temperature']}"
+    assert after["image"] != before["image"], "the distribution plot did not change"
+    assert after["sample"] != before["sample"], "the sample did not change"
+    entropy = [float(re.search(r"entropy ([\d.]+) nats", s["info"]).group(1)) for s in (before, after)]
+    assert entropy[1] > entropy[0], f"a higher temperature must flatten the distribution: {entropy}"

@@ -60,3 +60,142 @@ def test_cli_reports_errors_without_a_traceback(tmp_path):
                            "-a", A1], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "rnn-kit: submissions folder" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# Naming conventions of `import` (fast: no nbgrader) -------------------------------------------
+
+def _touch(path, text="{}"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_lms_names_give_student_ids(tmp_path):
+    for name in ("smithalice_12345_67890_rnn_forward.ipynb", "jones.b_LATE_2_3_rnn_forward-2.ipynb",
+                 "Zoë Müller_1001_assignsubmission_file_rnn_forward (1).ipynb",
+                 "李白_1002_assignsubmission_file_homework.ipynb", "dan@uni.edu_anything.ipynb"):
+        _touch(tmp_path / name)
+    _touch(tmp_path / "Carol Smith_1003_assignsubmission_file_" / "my work.ipynb")
+    _touch(tmp_path / "Carol Smith_1003_assignsubmission_onlinetext_" / "onlinetext.html")
+    _touch(tmp_path / "eve" / "notes.txt")
+    _touch(tmp_path / "report.pdf")
+    scan = instructor.scan_submissions(tmp_path, A1, ["rnn_forward"])
+    assert sorted(scan.found) == ["carol-smith", "dan@uni.edu", "jones.b", "moodle-1002", "smithalice",
+                                  "zoe-muller"]
+    assert all(list(files) == ["rnn_forward"] for files in scan.found.values())
+    assert scan.missing == ["eve"]
+    assert scan.warnings == ["ignored report.pdf: not a notebook or a student folder"]
+
+
+def test_several_notebooks_need_their_names(tmp_path):
+    _touch(tmp_path / "alice_12_part1_forward.ipynb")
+    _touch(tmp_path / "alice_12_part2_loss-1.ipynb")
+    _touch(tmp_path / "bob" / "part2_loss.ipynb")
+    _touch(tmp_path / "carl_homework.ipynb")
+    with pytest.raises(instructor.GradingError) as err:
+        instructor.scan_submissions(tmp_path, A1, ["part1_forward", "part2_loss"])
+    assert "carl_homework.ipynb: which notebook is it? The name must end with part1_forward.ipynb or " \
+           "part2_loss.ipynb" in str(err.value)
+    (tmp_path / "carl_homework.ipynb").unlink()
+    scan = instructor.scan_submissions(tmp_path, A1, ["part1_forward", "part2_loss"])
+    assert {s: sorted(f) for s, f in scan.found.items()} == {"alice": ["part1_forward", "part2_loss"],
+                                                            "bob": ["part2_loss"]}
+
+
+def test_two_moodle_students_with_one_name_are_refused(tmp_path):
+    _touch(tmp_path / "Ann Lee_1_assignsubmission_file_rnn_forward.ipynb")
+    _touch(tmp_path / "Ann Lee_2_assignsubmission_file_rnn_forward.ipynb")
+    with pytest.raises(instructor.GradingError, match="both ann-lee's rnn_forward.ipynb; keep one"):
+        instructor.scan_submissions(tmp_path, A1, ["rnn_forward"])
+
+
+def test_a_student_folder_never_lends_another_assignments_notebook(tmp_path, course_root):
+    others = [a for a in instructor.assignments(course_root) if a != A1]
+    if not others:
+        pytest.skip("only one assignment in the course")
+    _touch(tmp_path / "alice" / others[0] / "work.ipynb")
+    scan = instructor.scan_submissions(tmp_path, A1, ["rnn_forward"])
+    assert scan.found == {} and scan.missing == ["alice"]
+
+
+# The kit's nbgrader preprocessors on their own ------------------------------------------------
+
+def test_hidden_tests_leave_the_feedback_but_the_failure_message_stays():
+    import nbformat
+
+    from helpers.grading_preprocessors import HideHiddenTests
+
+    source = ('check_true("visible", True)\n### BEGIN HIDDEN TESTS\n_x = secret_input(42)\n'
+              'assert _x == 3, "the answer is wrong for a secret input"\n### END HIDDEN TESTS')
+    tb = ["\x1b[31mAssertionError\x1b[39m                 Traceback (most recent call last)",
+          "Cell \x1b[32mIn[7], line 4\x1b[39m\n\x1b[32m      2\x1b[39m _x = secret_input(42)\n"
+          "\x1b[32m----> 4\x1b[39m \x1b[38;5;28;01massert\x1b[39;00m _x == 3, "
+          "\x1b[33m\"the answer is wrong for a secret input\"\x1b[39m\n      ^^^^^^^",
+          "\x1b[31mAssertionError\x1b[39m: the answer is wrong for a secret input"]
+    cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 1,
+                                                                    "solution": False, "locked": True}})
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="x.py:2: RuntimeWarning: overflow\n"
+                                           "  _x = secret_input(42)\n"),
+                    nbformat.v4.new_output("error", ename="AssertionError",
+                                           evalue="the answer is wrong for a secret input", traceback=tb)]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    shown = nb.cells[0].source + "".join(o.get("text", "") + "".join(o.get("traceback", []))
+                                         for o in nb.cells[0].outputs)
+    assert "secret_input" not in shown and "assert _x == 3" not in shown and "^^^^" not in shown
+    assert nb.cells[0].source == 'check_true("visible", True)\n# (hidden tests: not shown)'
+    assert "AssertionError\x1b[39m: the answer is wrong for a secret input" in shown
+    assert "RuntimeWarning: overflow" in shown
+
+
+def test_output_is_cut_but_errors_stay_errors():
+    import nbformat
+
+    from helpers.grading_preprocessors import CapOutput
+
+    cell = nbformat.v4.new_code_cell("print(...)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 5000),
+                    nbformat.v4.new_output("display_data", data={"text/plain": "y" * 5000, "image/png": "z" * 5000}),
+                    nbformat.v4.new_output("error", ename="AssertionError", evalue="e" * 5000,
+                                           traceback=["t" * 5000])]
+    capper = CapOutput(max_chars=1000)
+    cell, _ = capper.preprocess_cell(cell, {}, 0)
+    assert [o.output_type for o in cell.outputs] == ["stream", "display_data", "error"]
+    assert sum(len(str(o)) for o in cell.outputs) < 3000
+    assert "output cut by the autograder: this cell wrote 25,000 characters" in cell.outputs[0].text
+    assert cell.outputs[2].ename == "AssertionError"
+    small = nbformat.v4.new_code_cell("print(1)")
+    small.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    assert capper.preprocess_cell(small, {}, 0)[0].outputs[0].text == "1\n"
+
+
+def test_test_cells_take_no_partial_credit_from_results():
+    import nbformat
+    from nbgrader.utils import determine_grade
+
+    from helpers.grading_preprocessors import PassFailTests
+
+    meta = {"nbgrader": {"grade": True, "grade_id": "t", "points": 3, "solution": False, "locked": True}}
+    cell = nbformat.v4.new_code_cell("check()", metadata=meta)
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "3.0"}, execution_count=1),
+                    nbformat.v4.new_output("error", ename="AssertionError", evalue="wrong", traceback=[])]
+    assert determine_grade(cell)[0] == 3.0, "nbgrader alone would give the points"
+    cell, _ = PassFailTests().preprocess_cell(cell, {}, 0)
+    assert determine_grade(cell)[0] == 0
+
+
+def test_a_feedback_page_that_quotes_a_hidden_line_is_caught():
+    secret = {'assert _x == 3, "the answer is wrong for a secret input"'}
+    page = ('<pre><span class="k">assert</span> <span class="n">_x</span> == 3, '
+            '<span class="s2">&quot;the answer is wrong for a secret input&quot;</span></pre>')
+    assert instructor.leaked_lines(page, secret) == sorted(secret)
+    assert instructor.leaked_lines("<pre>AssertionError: the answer is wrong for a secret input</pre>", secret) == []
+
+
+def test_kit_py_runs_every_instructor_command(course_root):
+    proc = subprocess.run([sys.executable, "-I", "-S", str(course_root / "kit.py"), "--help"],
+                          capture_output=True, text=True)
+    for command in ("release", "import", "grade", "export", "feedback", "grade-one"):
+        assert f"python3 kit.py {command}" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "helpers.instructor", "--help"], capture_output=True, text=True)
+    assert all(c in proc.stdout for c in ("import", "feedback", "grade-one", "export"))

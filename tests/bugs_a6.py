@@ -1,0 +1,91 @@
+"""Realistic bugs in assignment 6 (see catalogue.py)."""
+from submissions import Mutation
+
+ASSIGNMENT = "a6_tang_poems"
+
+MUTATIONS = [
+    # build_vocab
+    Mutation("vocab_min_freq_strict", "build_vocab", "if n >= min_freq)", "if n > min_freq)",
+             loses=("test_build_vocab",), why="min_freq off by one: drops the characters seen exactly min_freq times"),
+    Mutation("vocab_no_tiebreak", "build_vocab", "key=lambda ch: (-counts[ch], ch))", "key=lambda ch: -counts[ch])",
+             loses=("test_build_vocab",), why="ties keep the order first seen (as Counter.most_common), not Unicode order"),
+    Mutation("vocab_counts_poems", "build_vocab", "Counter(ch for poem in poems for ch in poem)",
+             "Counter(ch for poem in poems for ch in set(poem))",
+             loses=("test_build_vocab",), why="counts the poems that contain a character, not its occurrences"),
+    # encode_fixed_length
+    Mutation("encode_back_padding", "encode_fixed_length", "return [vocab[PAD]] * (length - len(ids)) + ids",
+             "return ids + [vocab[PAD]] * (length - len(ids))",
+             loses=("test_encode_fixed_length",), why="pads at the back instead of the front"),
+    Mutation("encode_keep_end", "encode_fixed_length", "ids = ids[:length]", "ids = ids[-length:]",
+             loses=("test_encode_fixed_length",), why="truncates a long poem from the front, keeping its end"),
+    Mutation("encode_no_end_marker", "encode_fixed_length", " + [vocab[EOS]]", "",
+             loses=("test_encode_fixed_length",), why="forgets the end marker </s>"),
+    # split_poems
+    Mutation("split_global_rng", "split_poems", "order = np.random.default_rng(seed).permutation(len(poems))",
+             "order = np.random.permutation(len(poems))",
+             loses=("test_split_poems",), why="not seeded: draws from the global np.random"),
+    Mutation("split_five_to_one", "split_poems", "n_test = len(poems) // 5", "n_test = len(poems) // 6",
+             loses=("test_split_poems",), why="a 5:1 split instead of 4:1"),
+    Mutation("split_overlap", "split_poems", "train = [poems[i] for i in order[n_test:]]",
+             "train = [poems[i] for i in order[n_test - 1:]]",
+             loses=("test_split_poems",), why="off-by-one slice: one poem is in both parts"),
+    # MyLSTM
+    Mutation("lstm_gates_swapped", "MyLSTM", "c = f * c + i * g", "c = i * c + f * g",
+             loses=("test_my_lstm_forward",), why="input and forget gates swapped in the cell update"),
+    Mutation("lstm_candidate_sigmoid", "MyLSTM", "g = torch.tanh(z[:, 2 * H:3 * H])",
+             "g = torch.sigmoid(z[:, 2 * H:3 * H])",
+             loses=("test_my_lstm_forward",), why="sigmoid instead of tanh for the candidate"),
+    Mutation("lstm_ignores_state", "MyLSTM", "if state is None:", "if True:",
+             loses=("test_my_lstm_forward",), why="always starts from zeros, ignoring the given (h0, c0)"),
+    Mutation("lstm_rand_init", "MyLSTM", "nn.Parameter(torch.randn(input_size, hidden_size) * scale)",
+             "nn.Parameter(torch.rand(input_size, hidden_size) * scale)",
+             loses=("test_my_lstm_init",), why="the report's torch.rand: every input weight positive"),
+    # masked_loss
+    Mutation("loss_unmasked", "masked_loss", "mask = (targets != pad_id).to(log_probs.dtype)",
+             "mask = torch.ones_like(picked)",
+             loses=("test_masked_loss",), why="padding not masked out of the loss"),
+    Mutation("loss_mean_over_all", "masked_loss", "/ mask.sum()", "/ mask.numel()",
+             loses=("test_masked_loss",), why="padding zeroed but the sum divided by every position"),
+    Mutation("loss_bits", "masked_loss", "log_probs = torch.log_softmax(logits, dim=-1)",
+             "log_probs = torch.log_softmax(logits, dim=-1) / math.log(2)",
+             loses=("test_masked_loss",), why="log2 instead of the natural log"),
+    # masked_perplexity
+    Mutation("ppl_unmasked", "masked_perplexity", "return math.exp(nll[keep].mean().item())",
+             "return math.exp(nll.mean().item())",
+             loses=("test_masked_perplexity",), why="padding not masked out of the perplexity"),
+    Mutation("ppl_base2", "masked_perplexity", "return math.exp(nll[keep].mean().item())",
+             "return 2 ** nll[keep].mean().item()",
+             loses=("test_masked_perplexity",), why="2 ** loss with a loss in nats"),
+    Mutation("ppl_mean_of_poems", "masked_perplexity", "return math.exp(nll[keep].mean().item())",
+             "per_poem = (nll * keep).view(targets.shape).sum(1) / keep.view(targets.shape).sum(1)\n"
+             "    return torch.exp(per_poem).mean().item()",
+             loses=("test_masked_perplexity",), why="mean of the poems' perplexities instead of one mean over tokens"),
+    # top_k_sample
+    Mutation("topk_no_ban", "top_k_sample", "    if banned:\n        z[banned] = -math.inf\n", "",
+             loses=("test_top_k_sample",), why="special tokens are not excluded: can return the padding token"),
+    Mutation("topk_uniform", "top_k_sample", "probs = torch.softmax(top.values, dim=0).numpy()",
+             "probs = np.ones(len(top.values)) / len(top.values)",
+             loses=("test_top_k_sample",), why="draws uniformly among the top k"),
+    Mutation("topk_temperature_times", "top_k_sample", ".to(torch.float64) / temperature",
+             ".to(torch.float64) * temperature",
+             loses=("test_top_k_sample",), why="multiplies the logits by the temperature"),
+    # generate_quatrain
+    Mutation("quatrain_pad_allowed", "generate_quatrain", "[vocab[t] for t in SPECIALS + PUNCTUATION]",
+             "[vocab[t] for t in SPECIALS[1:] + PUNCTUATION]",
+             loses=("test_generate_quatrain",), why="the padding token is not banned"),
+    Mutation("quatrain_start_not_fed", "generate_quatrain",
+             "model(torch.tensor([[vocab[BOS], vocab[start_char]]]))", "model(torch.tensor([[vocab[BOS]]]))",
+             loses=("test_generate_quatrain",), why="the start character is written but never fed to the model"),
+    Mutation("quatrain_six_char_verses", "generate_quatrain", "if pos % 8 == 7:", "if pos % 7 == 6:",
+             loses=("test_generate_quatrain",), why="wrong verse length: punctuation after 6 characters"),
+    # generate_acrostic
+    Mutation("acrostic_head_second", "generate_acrostic", "if pos == 0:", "if pos == 1:",
+             loses=("test_generate_acrostic",), why="the head character lands in the second place of the verse"),
+    Mutation("acrostic_state_reset", "generate_acrostic",
+             "        logits, state = model(torch.tensor([[vocab[BOS]]]))\n        for verse in range(4):\n",
+             "        for verse in range(4):\n            logits, state = model(torch.tensor([[vocab[BOS]]]))\n",
+             loses=("test_generate_acrostic",), why="restarts from <s> at every verse: four unrelated verses"),
+    Mutation("acrostic_punctuation_swapped", "generate_acrostic", '"，" if verse % 2 == 0 else "。"',
+             '"。" if verse % 2 == 0 else "，"',
+             loses=("test_generate_acrostic",), why="full stop and comma swapped"),
+]
