@@ -74,10 +74,19 @@ def default_db_url(root: Path) -> str:
     return os.environ.get("RNN_KIT_DB_URL") or f"sqlite:///{root / GRADING / 'gradebook.db'}"
 
 
-def _environment() -> dict[str, str]:
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _environment(threads: int | None = None) -> dict[str, str]:
     # nbgrader starts alembic and the kernel from PATH: put this environment first.
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    if threads:
+        # Kernels graded side by side share the cores: BLAS and torch thread pools sized for the
+        # whole machine then spin against each other (measured: 20x slower small matmuls under
+        # load). A value the instructor set wins.
+        for name in THREAD_VARIABLES:
+            env.setdefault(name, str(threads))
     return env
 
 
@@ -490,8 +499,8 @@ _STARTS = re.compile(r"Creating/updating student with ID '(?P<student>[^']*)'")
 _SUMMARY = "There was an error processing assignment '"
 
 
-def _autograde_watched(root: Path, db_url: str, args: list[str],
-                       timeout: float) -> tuple[dict[str, list[str]], str | None, str]:
+def _autograde_watched(root: Path, db_url: str, args: list[str], timeout: float,
+                       threads: int | None = None) -> tuple[dict[str, list[str]], str | None, str]:
     """Run one `nbgrader autograde` on several students, watching how long each one takes.
 
     Returns each student's log lines, the student that ran past `timeout`
@@ -501,7 +510,7 @@ def _autograde_watched(root: Path, db_url: str, args: list[str],
     import threading
 
     cmd = ["nbgrader", *args, f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url={db_url}"]
-    proc = subprocess.Popen(cmd, cwd=root, env=_environment(), text=True, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=root, env=_environment(threads), text=True, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     logs: dict[str, list[str]] = {}
     state = {"current": None, "since": time.monotonic(), "preamble": []}
@@ -546,6 +555,7 @@ def autograde(root: Path, db_url: str, assignment: str, students: list[str], *, 
     """
     timeout = timeout or submission_timeout()
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(students) or 1))
+    threads = max(1, (os.cpu_count() or 1) // jobs)   # each kernel's share of the cores
     submitted = root / GRADING / "submitted"
     everyone = sorted(p.name for p in submitted.iterdir() if p.is_dir()) if submitted.is_dir() else []
     size = -(-len(students) // (2 * jobs))          # two shares per process: a slow share does not hold up the rest
@@ -562,7 +572,7 @@ def autograde(root: Path, db_url: str, assignment: str, students: list[str], *, 
                 others = sorted(set(everyone) - set(remaining))
                 if others:
                     args.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
-            logs, overdue, preamble = _autograde_watched(root, db_url, args, timeout)
+            logs, overdue, preamble = _autograde_watched(root, db_url, args, timeout, threads)
             for student in remaining:
                 if student == overdue:
                     outcome[student] = (f"grading took longer than {timeout:g} s and was stopped (a loop that "

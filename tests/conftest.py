@@ -11,6 +11,10 @@ from helpers import COURSE_ROOT
 
 # Progress bars would only clutter the logs of the kernels the tests start.
 os.environ.setdefault("RNN_KIT_NO_PROGRESS", "1")
+# Kernels and graders run side by side on every core (pytest-xdist workers): one BLAS / torch
+# thread each, instead of pools sized for the whole machine that spin against each other.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 # nbgrader starts alembic and the kernels from PATH: the environment running the tests comes first.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
