@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
@@ -42,7 +43,9 @@ class Lab:
         self.url, self.token, self.root = url, token, root
 
     def notebook_url(self, relative: str) -> str:
-        return f"{self.url}/lab/tree/{relative}?token={self.token}"
+        # A new, empty workspace per page: otherwise JupyterLab reopens the previous test's
+        # notebook beside this one, and selectors find its (hidden) cells first.
+        return f"{self.url}/lab/workspaces/{secrets.token_hex(6)}/tree/{relative}?token={self.token}&reset"
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +115,10 @@ def page(browser, request):
 
 def open_notebook(page, lab: Lab, relative: str):
     page.goto(lab.notebook_url(relative))
+    wait_until_ready(page)
+
+
+def wait_until_ready(page):
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=TIMEOUT_MS)
     # The kernel is ready when the toolbar's status indicator says idle.
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT_MS)
@@ -123,13 +130,43 @@ def cell_containing(page, text: str):
     return cell
 
 
+def accept_kernel_dialog(page) -> None:
+    """Under load JupyterLab sometimes asks which kernel to start: take the default (Python 3)."""
+    dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
+    if dialog.count():
+        dialog.locator("button.jp-mod-accept").click()
+        dialog.wait_for(state="detached")
+
+
+RAN = r"\[\d+\]"
+TAKEN = "el => /\\[(\\d+|\\*)\\]/.test(el.textContent) || !!document.querySelector('.jp-Dialog')"
+
+
 def run_cell(page, cell):
-    """Select `cell`, run it with Shift+Enter and wait until its prompt shows a number."""
-    cell.locator(".jp-InputPrompt").click()
-    page.keyboard.press("Shift+Enter")
+    """Select `cell`, run it with Shift+Enter and wait until its prompt shows a number.
+
+    Under load JupyterLab's first connection to a new kernel sometimes never carries the request
+    (the prompt stays `[ ]`, or a "Select Kernel" dialog opens): then reload the page, which
+    reconnects to the same kernel (the state of cells already run is kept), and try again.
+    """
     prompt = cell.locator(".jp-InputArea-prompt")
-    page.wait_for_function("el => /\\[\\d+\\]/.test(el.textContent)", arg=prompt.element_handle(),
-                           timeout=TIMEOUT_MS)
+    for _ in range(3):
+        accept_kernel_dialog(page)
+        cell.locator(".jp-InputPrompt").click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function(TAKEN, arg=prompt.element_handle(), timeout=30_000)
+        except PlaywrightTimeout:
+            page.reload()
+            wait_until_ready(page)
+            continue
+        if page.locator(".jp-Dialog").count():
+            continue
+        page.wait_for_function("el => !/\\[\\*\\]/.test(el.textContent)", arg=prompt.element_handle(),
+                               timeout=TIMEOUT_MS)
+        if re.search(RAN, prompt.text_content() or ""):
+            return
+    raise AssertionError(f"the cell did not run; its prompt shows {prompt.text_content()!r}")
 
 
 def test_wrong_answer_gets_a_friendly_message(page, lab):
@@ -157,8 +194,25 @@ def test_wrong_answer_gets_a_friendly_message(page, lab):
 
 
 def _run_all(page):
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    """Run > Run All Cells, and wait until the first code cell has run (reloading as run_cell does)."""
+    first_prompt = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").first
+    for _ in range(3):
+        accept_kernel_dialog(page)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            page.wait_for_function(TAKEN, arg=first_prompt.element_handle(), timeout=30_000)
+        except PlaywrightTimeout:
+            page.reload()
+            wait_until_ready(page)
+            continue
+        if page.locator(".jp-Dialog").count():
+            continue
+        page.wait_for_function("el => !/\\[\\*\\]/.test(el.textContent)", arg=first_prompt.element_handle(),
+                               timeout=TIMEOUT_MS)
+        if re.search(RAN, first_prompt.text_content() or ""):
+            return
+    raise AssertionError(f"Run All did not start; the first prompt shows {first_prompt.text_content()!r}")
 
 
 def _explorer_state(cell) -> dict:
