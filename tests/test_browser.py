@@ -142,18 +142,16 @@ RAN = r"\[\d+\]"
 TAKEN = "el => /\\[(\\d+|\\*)\\]/.test(el.textContent) || !!document.querySelector('.jp-Dialog')"
 
 
-def run_cell(page, cell):
-    """Select `cell`, run it with Shift+Enter and wait until its prompt shows a number.
+def run_and_wait(page, start, prompt) -> None:
+    """Call `start()` (which asks JupyterLab to run cells) until `prompt` shows a number.
 
     Under load JupyterLab's first connection to a new kernel sometimes never carries the request
     (the prompt stays `[ ]`, or a "Select Kernel" dialog opens): then reload the page, which
     reconnects to the same kernel (the state of cells already run is kept), and try again.
     """
-    prompt = cell.locator(".jp-InputArea-prompt")
     for _ in range(3):
         accept_kernel_dialog(page)
-        cell.locator(".jp-InputPrompt").click()
-        page.keyboard.press("Shift+Enter")
+        start()
         try:
             page.wait_for_function(TAKEN, arg=prompt.element_handle(), timeout=30_000)
         except PlaywrightTimeout:
@@ -167,6 +165,15 @@ def run_cell(page, cell):
         if re.search(RAN, prompt.text_content() or ""):
             return
     raise AssertionError(f"the cell did not run; its prompt shows {prompt.text_content()!r}")
+
+
+def run_cell(page, cell):
+    """Select `cell`, run it with Shift+Enter and wait until its prompt shows a number."""
+    def start():
+        cell.locator(".jp-InputPrompt").click()
+        page.keyboard.press("Shift+Enter")
+
+    run_and_wait(page, start, cell.locator(".jp-InputArea-prompt"))
 
 
 def test_wrong_answer_gets_a_friendly_message(page, lab):
@@ -194,25 +201,12 @@ def test_wrong_answer_gets_a_friendly_message(page, lab):
 
 
 def _run_all(page):
-    """Run > Run All Cells, and wait until the first code cell has run (reloading as run_cell does)."""
-    first_prompt = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").first
-    for _ in range(3):
-        accept_kernel_dialog(page)
+    """Run > Run All Cells, and wait until the first code cell has run."""
+    def start():
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-        try:
-            page.wait_for_function(TAKEN, arg=first_prompt.element_handle(), timeout=30_000)
-        except PlaywrightTimeout:
-            page.reload()
-            wait_until_ready(page)
-            continue
-        if page.locator(".jp-Dialog").count():
-            continue
-        page.wait_for_function("el => !/\\[\\*\\]/.test(el.textContent)", arg=first_prompt.element_handle(),
-                               timeout=TIMEOUT_MS)
-        if re.search(RAN, first_prompt.text_content() or ""):
-            return
-    raise AssertionError(f"Run All did not start; the first prompt shows {first_prompt.text_content()!r}")
+
+    run_and_wait(page, start, page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").first)
 
 
 def _explorer_state(cell) -> dict:
