@@ -1,0 +1,85 @@
+"""Wall time of autograding one student's whole course: every assignment, with nbgrader, as an
+instructor runs it.
+
+    python3 kit.py run python bench/course_autograde.py
+
+In a scratch copy of the course (nbgrader_config.py and solutions/, its own SQLite gradebook), one
+student submits the solution notebooks of every assignment. For each assignment in course order
+this runs helpers.instructor.grade (what `python3 kit.py grade SUBMISSIONS -a ASSIGNMENT` runs:
+import, generate the release into the gradebook, `nbgrader autograde` with its kernel, export the
+CSV), one job. Printed per assignment: the wall time of grade() and the score, beside the
+reference measured in the same run: the same notebook executed alone in grading mode
+(NBGRADER_EXECUTION=autograde) by nbclient, without nbgrader. The difference is nbgrader's own
+cost (start-up, database, preprocessors, export).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import nbformat  # noqa: E402
+from notebook_times import run_once  # noqa: E402
+
+from helpers import COURSE_ROOT, instructor  # noqa: E402
+
+STUDENT = "student"
+
+
+def course_copy(tmp: Path) -> Path:
+    root = tmp / "course"
+    root.mkdir()
+    shutil.copy2(COURSE_ROOT / "nbgrader_config.py", root)
+    shutil.copytree(COURSE_ROOT / "solutions", root / "solutions")
+    return root
+
+
+def submissions(tmp: Path, assignment: str) -> Path:
+    """<tmp>/submitted-<assignment>/student/<notebook>.ipynb: the solutions, as the student's files."""
+    folder = tmp / f"submitted-{assignment}" / STUDENT
+    folder.mkdir(parents=True)
+    for nb in sorted((COURSE_ROOT / "solutions" / assignment).glob("*.ipynb")):
+        shutil.copyfile(nb, folder / nb.name)
+    return folder.parent
+
+
+def score(db_url: str, assignment: str) -> str:
+    with instructor._gradebook(db_url) as gb:
+        sub = gb.find_submission(assignment, STUDENT)
+        code = [g for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "code"]
+        return f"{sum(g.score for g in code):g}/{sum(g.max_score for g in code):g}"
+
+
+def main() -> None:
+    os.environ.setdefault("RNN_KIT_NO_PROGRESS", "1")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rnn-kit-course-") as scratch:
+        tmp = Path(scratch)
+        root = course_copy(tmp)
+        db_url = f"sqlite:///{tmp / 'gradebook.db'}"
+        for assignment in instructor.assignments(root):
+            reference = sum(run_once(nbformat.read(nb, as_version=4), nb.parent, grading=True)
+                            for nb in sorted((root / "solutions" / assignment).glob("*.ipynb")))
+            folder = submissions(tmp, assignment)
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                instructor.grade(folder, assignment, root=root, db_url=db_url, jobs=1)
+            rows.append((assignment, time.perf_counter() - start, reference, score(db_url, assignment)))
+    print(f"one student, every assignment; load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)\n")
+    print(f"{'assignment':22s} {'grade() (s)':>12s} {'reference: notebook alone, grading mode (s)':>45s} "
+          f"{'autograded points':>18s}")
+    for assignment, seconds, reference, points in rows:
+        print(f"{assignment:22s} {seconds:12.1f} {reference:45.1f} {points:>18s}")
+    print(f"{'whole course':22s} {sum(r[1] for r in rows):12.1f} {sum(r[2] for r in rows):45.1f}")
+
+
+if __name__ == "__main__":
+    main()
