@@ -110,7 +110,9 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "lab":
         fetch_data(["--quiet"])
-        return run("jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *rest, check=False)
+        # Jupyter refuses to start as root without this flag; root is the usual user in a container.
+        as_root = ["--allow-root"] if os.name != "nt" and os.geteuid() == 0 and "--allow-root" not in rest else []
+        return run("jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *as_root, *rest, check=False)
     if command == "test":
         fetch_data(["--quiet"])
         # Independent tests run in parallel, one worker per core, unless told otherwise.

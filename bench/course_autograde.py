@@ -10,7 +10,8 @@ import, generate the release into the gradebook, `nbgrader autograde` with its k
 CSV), one job. Printed per assignment: the wall time of grade() and the score, beside the
 reference measured in the same run: the same notebook executed alone in grading mode
 (NBGRADER_EXECUTION=autograde) by nbclient, without nbgrader. The difference is nbgrader's own
-cost (start-up, database, preprocessors, export).
+cost; the profile columns split grade() into its nbgrader processes (generate_assignment into the
+gradebook, autograde with its kernel, export) and the rest (import, in this process).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from notebook_times import run_once  # noqa: E402
 from helpers import COURSE_ROOT, instructor  # noqa: E402
 
 STUDENT = "student"
+PHASES = ("generate_assignment", "autograde", "export")
 
 
 def course_copy(tmp: Path) -> Path:
@@ -58,6 +60,28 @@ def score(db_url: str, assignment: str) -> str:
         return f"{sum(g.score for g in code):g}/{sum(g.max_score for g in code):g}"
 
 
+@contextlib.contextmanager
+def profiled(spent: dict):
+    """Add the wall time of each nbgrader process that helpers.instructor starts to spent[subcommand]."""
+    def timed(func, name_of):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                name = name_of(args)
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+        return wrapper
+
+    originals = instructor.nbgrader, instructor._autograde_watched
+    instructor.nbgrader = timed(instructor.nbgrader, lambda args: args[2])           # (root, db_url, subcommand, ...)
+    instructor._autograde_watched = timed(instructor._autograde_watched, lambda args: args[2][0])
+    try:
+        yield spent
+    finally:
+        instructor.nbgrader, instructor._autograde_watched = originals
+
+
 def main() -> None:
     os.environ.setdefault("RNN_KIT_NO_PROGRESS", "1")
     rows = []
@@ -70,15 +94,19 @@ def main() -> None:
                             for nb in sorted((root / "solutions" / assignment).glob("*.ipynb")))
             folder = submissions(tmp, assignment)
             start = time.perf_counter()
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), profiled({}) as spent:
                 instructor.grade(folder, assignment, root=root, db_url=db_url, jobs=1)
-            rows.append((assignment, time.perf_counter() - start, reference, score(db_url, assignment)))
+            seconds = time.perf_counter() - start
+            phases = [spent.get(name, 0.0) for name in PHASES]
+            rows.append((assignment, seconds, reference, *phases, seconds - sum(phases), score(db_url, assignment)))
     print(f"one student, every assignment; load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)\n")
-    print(f"{'assignment':22s} {'grade() (s)':>12s} {'reference: notebook alone, grading mode (s)':>45s} "
-          f"{'autograded points':>18s}")
-    for assignment, seconds, reference, points in rows:
-        print(f"{assignment:22s} {seconds:12.1f} {reference:45.1f} {points:>18s}")
-    print(f"{'whole course':22s} {sum(r[1] for r in rows):12.1f} {sum(r[2] for r in rows):45.1f}")
+    columns = ["grade() (s)", "reference: notebook alone (s)", *PHASES, "rest"]
+    print(f"{'assignment':22s} " + " ".join(f"{c:>{max(len(c), 8)}s}" for c in columns) + "  autograded points")
+    for assignment, *figures, points in rows:
+        print(f"{assignment:22s} " + " ".join(f"{x:{max(len(c), 8)}.1f}" for c, x in zip(columns, figures))
+              + f"  {points}")
+    totals = [sum(r[i] for r in rows) for i in range(1, len(columns) + 1)]
+    print(f"{'whole course':22s} " + " ".join(f"{x:{max(len(c), 8)}.1f}" for c, x in zip(columns, totals)))
 
 
 if __name__ == "__main__":
