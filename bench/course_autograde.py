@@ -53,11 +53,12 @@ def submissions(tmp: Path, assignment: str) -> Path:
     return folder.parent
 
 
-def score(db_url: str, assignment: str) -> str:
+def points(db_url: str, assignment: str, student: str = STUDENT) -> tuple[float, float, float, float]:
+    """(score, max score, score of the autograded cells, their max) of a submission in the gradebook."""
     with instructor._gradebook(db_url) as gb:
-        sub = gb.find_submission(assignment, STUDENT)
+        sub = gb.find_submission(assignment, student)
         code = [g for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "code"]
-        return f"{sum(g.score for g in code):g}/{sum(g.max_score for g in code):g}"
+        return sub.score, sub.max_score, sum(g.score for g in code), sum(g.max_score for g in code)
 
 
 @contextlib.contextmanager
@@ -98,13 +99,14 @@ def main() -> None:
                 instructor.grade(folder, assignment, root=root, db_url=db_url, jobs=1)
             seconds = time.perf_counter() - start
             phases = [spent.get(name, 0.0) for name in PHASES]
-            rows.append((assignment, seconds, reference, *phases, seconds - sum(phases), score(db_url, assignment)))
+            _, _, auto, auto_most = points(db_url, assignment)
+            rows.append((assignment, seconds, reference, *phases, seconds - sum(phases), f"{auto:g}/{auto_most:g}"))
     print(f"one student, every assignment; load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)\n")
     columns = ["grade() (s)", "reference: notebook alone (s)", *PHASES, "rest"]
     print(f"{'assignment':22s} " + " ".join(f"{c:>{max(len(c), 8)}s}" for c in columns) + "  autograded points")
-    for assignment, *figures, points in rows:
+    for assignment, *figures, marks in rows:
         print(f"{assignment:22s} " + " ".join(f"{x:{max(len(c), 8)}.1f}" for c, x in zip(columns, figures))
-              + f"  {points}")
+              + f"  {marks}")
     totals = [sum(r[i] for r in rows) for i in range(1, len(columns) + 1)]
     print(f"{'whole course':22s} " + " ".join(f"{x:{max(len(c), 8)}.1f}" for c, x in zip(columns, totals)))
 

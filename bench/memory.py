@@ -119,13 +119,10 @@ def autograde_a1(tmp: Path) -> tuple[dict, str]:
     run = watch(["nbgrader", "autograde", assignment, *course], cwd=tmp, env=env, log=tmp / "autograde.log")
     if run["rc"]:
         raise RuntimeError("nbgrader autograde failed:\n" + run["output"][-3000:])
-    from nbgrader.api import Gradebook
+    from course_autograde import points
 
-    with Gradebook(db_url) as gb:
-        sub = gb.find_submission(assignment, "student")
-        code = [g for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "code"]
-        return run, (f"score {sub.score:g}/{sub.max_score:g}: autograded cells "
-                     f"{sum(g.score for g in code):g}/{sum(g.max_score for g in code):g}, the rest by hand")
+    total, most, auto, auto_most = points(db_url, assignment, "student")
+    return run, f"score {total:g}/{most:g}: autograded cells {auto:g}/{auto_most:g}, the rest by hand"
 
 
 def main() -> None:
