@@ -456,6 +456,11 @@ def imported_students(root: Path, assignment: str) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Grading
 
+# A kernel that dies before it answers its first request has run none of the submission (seen under
+# load when kernels start side by side): such a student is graded once more before scoring 0.
+KERNEL_NEVER_STARTED = "Kernel died before replying to kernel_info"
+
+
 def _failure_reason(output: str) -> str:
     if "DeadKernelError" in output or "Kernel died" in output:
         return "the kernel died while running the notebook (os._exit, a crash, or out of memory)"
@@ -563,7 +568,7 @@ def autograde(root: Path, db_url: str, assignment: str, students: list[str], *, 
 
     def grade_share(share: list[str]) -> dict[str, str | None]:
         outcome: dict[str, str | None] = {}
-        remaining = list(share)
+        remaining, retried = list(share), set()
         while remaining:   # one process, and another for the rest if one of them had to be stopped
             args = ["autograde", assignment, "--force"]
             if len(remaining) == 1:
@@ -579,6 +584,9 @@ def autograde(root: Path, db_url: str, assignment: str, students: list[str], *, 
                                         "ignores interrupts?)")
                 elif student in logs:
                     graded = any((root / GRADING / "autograded" / student / assignment).glob("*.ipynb"))
+                    if not graded and KERNEL_NEVER_STARTED in "".join(logs[student]) and student not in retried:
+                        retried.add(student)   # no cell of theirs ran: the machine's fault, not theirs
+                        continue
                     outcome[student] = None if graded else _failure_reason("".join(logs[student]))
                     if not graded:
                         sys.stderr.write(f"--- nbgrader on {student}:\n" + "".join(logs[student]))
