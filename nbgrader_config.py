@@ -41,7 +41,11 @@ c.Execute.raise_on_iopub_timeout = False
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
 
-# nbgrader's autograde pipeline, with the kit's preprocessors (helpers/grading_preprocessors.py):
+# nbgrader's autograde pipeline, with the kit's preprocessors. SandboxedExecute is nbgrader's Execute
+# with every kernel in a bubblewrap sandbox (helpers/instructor/sandbox.py): no course, no gradebook,
+# no classmates, no network, limits on memory, processes and files. Grading refuses to run where
+# bubblewrap is missing; `--SandboxKernelManager.enabled=False` (kit.py's --no-sandbox) runs without it.
+# The other preprocessors (helpers/grading_preprocessors.py):
 # RestoreCells puts the gradebook's cells and flags back (deleted test cells included) where
 # nbgrader's OverwriteCells crashes on unknown cells; CapOutput caps the characters of output per
 # cell (LimitOutput counts lines only); PassFailTests: test cells pass or fail, no partial credit
@@ -54,7 +58,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "helpers.instructor.sandbox.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -65,6 +69,11 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.CapOutput.max_chars = 500_000
+# The sandbox's limits per kernel (helpers/instructor/sandbox.py, SandboxKernelManager).
+c.SandboxKernelManager.memory_limit = os.environ.get("RNN_KIT_SANDBOX_MEMORY", "4G")
+c.SandboxKernelManager.max_processes = 256
+c.SandboxKernelManager.max_file_size = "256M"
+c.SandboxKernelManager.scratch_size = "256M"
 
 # A student who deletes a test cell must not silently lose (or dodge) it.
 c.OverwriteCells.add_missing_cells = True

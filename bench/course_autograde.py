@@ -31,6 +31,7 @@ import nbformat  # noqa: E402
 from notebook_times import run_once  # noqa: E402
 
 from helpers import COURSE_ROOT, instructor  # noqa: E402
+from helpers.instructor import grading, release  # noqa: E402
 
 STUDENT = "student"
 PHASES = ("generate_assignment", "autograde", "export")
@@ -55,7 +56,7 @@ def submissions(tmp: Path, assignment: str) -> Path:
 
 def points(db_url: str, assignment: str, student: str = STUDENT) -> tuple[float, float, float, float]:
     """(score, max score, score of the autograded cells, their max) of a submission in the gradebook."""
-    with instructor._gradebook(db_url) as gb:
+    with instructor.gradebook(db_url) as gb:
         sub = gb.find_submission(assignment, student)
         code = [g for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "code"]
         return sub.score, sub.max_score, sum(g.score for g in code), sum(g.max_score for g in code)
@@ -74,13 +75,17 @@ def profiled(spent: dict):
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
         return wrapper
 
-    originals = instructor.nbgrader, instructor._autograde_watched
-    instructor.nbgrader = timed(instructor.nbgrader, lambda args: args[2])           # (root, db_url, subcommand, ...)
-    instructor._autograde_watched = timed(instructor._autograde_watched, lambda args: args[2][0])
+    # Each module of helpers.instructor holds its own reference to nbgrader(): time them all.
+    patched = [(module, "nbgrader", lambda args: args[2]) for module in (release, grading)]   # (root, db_url, subcommand, ...)
+    patched.append((grading, "_autograde_watched", lambda args: args[2][0]))
+    originals = [(module, name, getattr(module, name)) for module, name, _ in patched]
+    for module, name, name_of in patched:
+        setattr(module, name, timed(getattr(module, name), name_of))
     try:
         yield spent
     finally:
-        instructor.nbgrader, instructor._autograde_watched = originals
+        for module, name, original in originals:
+            setattr(module, name, original)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ Each job runs as a child process tree, polled every 0.1 s with psutil:
   a1_rnn_forward --force`, the solution notebook put as student `student`'s submission
   (grading/submitted/student/a1_rnn_forward/rnn_forward.ipynb: nbgrader_config.py's
   submitted_directory), `nbgrader autograde a1_rnn_forward`, gradebook RNN_KIT_DB_URL=sqlite:///<tmp>/gb.db.
-  nbgrader runs as helpers/instructor.py runs it (its environment, the course root and gradebook
+  nbgrader runs as helpers/instructor/ runs it (its environment, the course root and gradebook
   on the command line, a session of its own); the tree includes the kernel it starts.
 
 Printed per job: the peak of the summed RSS of the tree (what the machine must hold at once), the
@@ -39,7 +39,7 @@ MIB = 2 ** 20
 
 
 def environment(**extra: str) -> dict[str, str]:
-    """As helpers.instructor._environment: this environment's bin first on PATH (nbgrader starts
+    """As helpers.instructor.environment: this environment's bin first on PATH (nbgrader starts
     alembic and the kernel from PATH), plus `extra`."""
     env = dict(os.environ, **extra)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")

@@ -204,8 +204,8 @@ def test_kit_py_runs_every_instructor_command(course_root):
 def test_parallel_grading_sizes_thread_pools_and_keeps_the_instructors_choice(monkeypatch):
     for name in instructor.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    env = instructor._environment(threads=2)
+    env = instructor.environment(threads=2)
     assert all(env[name] == "2" for name in instructor.THREAD_VARIABLES)
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
-    assert instructor._environment(threads=2)["OMP_NUM_THREADS"] == "7"
-    assert "OPENBLAS_NUM_THREADS" not in instructor._environment()
+    assert instructor.environment(threads=2)["OMP_NUM_THREADS"] == "7"
+    assert "OPENBLAS_NUM_THREADS" not in instructor.environment()

@@ -32,8 +32,10 @@ def test_a_kernel_that_dies_at_start_is_retried(course_root, tmp_path, monkeypat
         "display_name": "Python 3 (dies once)", "language": "python"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))   # searched before every other kernel folder
 
+    # The sandbox shows a kernel nothing of tmp_path, where this kernel spec's launcher and its log live:
+    # the retry is the grader's, whatever starts the kernel, so this one runs without it.
     report = instructor.grade_one(course_root / "solutions" / "a1_rnn_forward" / "rnn_forward.ipynb",
-                                  "a1_rnn_forward", root=course_root)
+                                  "a1_rnn_forward", root=course_root, sandbox=False)
 
     assert launches.read_text().count("launch") == 2, "the kernel was started once more after it died"
     assert report["graded"], report["error"]
