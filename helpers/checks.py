@@ -678,6 +678,7 @@ def _write_atomic(path: Path, entries: dict) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; every kernel reads it (graded ones as another user)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
