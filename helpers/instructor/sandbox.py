@@ -8,7 +8,8 @@ Inside, the kernel sees
 - read-only: the system (/usr), the Python installation and its environment, `helpers/`
   (with the kit's weights and the visible tests' expected values) and the corpora;
 - read-write: a private copy of its own submission folder (a size-capped tmpfs at the
-  folder's path) and a private /tmp, both gone when the kernel ends;
+  folder's path) and a private /tmp, both gone when the kernel ends; the copy leaves out the
+  notebooks, since the one being graded holds the restored test cells, hidden tests included;
 - nothing else: no course root, no solutions/, no gradebook, no classmates, no home
   directory; a clean environment (SANDBOX_VARIABLES and the kernel spec's own);
 - no network (its own network namespace: even 127.0.0.1 is its own, empty one); it talks
@@ -37,7 +38,7 @@ from traitlets import Bool, Integer, List, Unicode
 
 from helpers.instructor.course import GradingError
 
-#: Where the kernel finds its submission before copying it into its working folder.
+#: Where the kernel finds the files of its submission (not the notebooks) to copy into its working folder.
 SUBMISSION_MOUNT = "/tmp/.submission"
 #: Grading as root: each running kernel gets the user FIRST_UID + n, for a free slot n (a lock in SLOTS).
 FIRST_UID = 1_900_000_000
@@ -120,6 +121,15 @@ def course_paths() -> list[Path]:
     return paths
 
 
+@lru_cache(maxsize=None)
+def unreadable(folders: tuple[Path, ...]) -> list[Path]:
+    """Files in `folders` that another user cannot read: a kernel graded as root's sandbox user cannot."""
+    import stat
+
+    return [path for folder in folders for path in folder.rglob("*")
+            if path.is_file() and not path.stat().st_mode & stat.S_IROTH and "__pycache__" not in path.parts]
+
+
 def _contains(outer: Path, inner: Path) -> bool:
     return inner == outer or outer in inner.parents
 
@@ -183,11 +193,23 @@ def claim_uid() -> tuple[int, int]:
     raise GradingError(f"{MAX_SANDBOXES} sandboxes are running already (locks in {SLOTS})")
 
 
-def command(kernel_argv: list[str], *, cwd: Path, sockets: Path, env: dict[str, str], readable: list[Path],
+def stage_submission(folder: Path, staging: Path) -> None:
+    """Copy what the kernel may see of its submission folder: everything but the notebooks.
+
+    The notebook nbgrader executes lies in that folder with its test cells put back, hidden
+    tests included; the kernel receives its cells over ZeroMQ and never needs the file.
+    """
+    shutil.copytree(folder, staging, symlinks=True, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    staging.chmod(0o755)
+
+
+def command(kernel_argv: list[str], *, cwd: Path, files: Path, sockets: Path, env: dict[str, str], readable: list[Path],
             uid: int | None, memory: int, processes: int, file_size: int, scratch: int) -> list[str]:
     """The bubblewrap command line that runs `kernel_argv` in a sandbox (see the module's docstring).
 
-    `cwd` is the submission folder; the kernel works in a private copy of it at the same path.
+    `cwd` is the submission folder; the kernel works at the same path, in a private copy of
+    `files` (stage_submission's copy of the folder).
     `sockets` is the private folder of the kernel's connection file and ipc sockets. With `uid`
     (a grader running as root) the kernel runs as that user, without a user namespace; without,
     as user 1000 of its own user namespace.
@@ -205,7 +227,7 @@ def command(kernel_argv: list[str], *, cwd: Path, sockets: Path, env: dict[str, 
         ("--perms", "1777", "--size", str(scratch), "--tmpfs", "/tmp"),
         ("--perms", "1777", "--size", str(scratch), "--tmpfs", "/dev/shm"),
         ("--bind", str(sockets), str(sockets)),
-        ("--ro-bind", str(cwd), SUBMISSION_MOUNT),
+        ("--ro-bind", str(files), SUBMISSION_MOUNT),
         ("--perms", "1777", "--size", str(scratch), "--tmpfs", str(cwd))]
     args += _with_parents(mounts) + ["--chdir", str(cwd), "--"]
     if uid is not None:   # drop root for good: no capabilities left to gain back
@@ -232,6 +254,7 @@ class SandboxKernelManager(AsyncKernelManager):
                            help="Further folders the kernel may read (it never sees the course otherwise).")
 
     _sockets: Path | None = None
+    _files: Path | None = None
     _uid_lock: int | None = None
 
     def _secret_paths(self, cwd: Path) -> list[Path]:
@@ -247,6 +270,8 @@ class SandboxKernelManager(AsyncKernelManager):
         env = {key: launch_env[key] for key in SANDBOX_VARIABLES if key in launch_env}
         env.update(self.kernel_spec.env or {})
         bins = [str(Path(kernel_argv[0]).parent)] if os.path.isabs(kernel_argv[0]) else []
+        # The kernel imports the very helpers package the grader uses (also from a PYTHONPATH).
+        env["PYTHONPATH"] = str(course_paths()[0].parent)
         env.update(PATH=os.pathsep.join([*bins, str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin",
                                          "/bin"]),
                    HOME="/tmp", USER="student", LOGNAME="student", MALLOC_ARENA_MAX="2")
@@ -261,6 +286,7 @@ class SandboxKernelManager(AsyncKernelManager):
         check_available()
         self._remove_sockets()
         self._sockets = Path(tempfile.mkdtemp(prefix="rnn-kit-kernel-"))
+        self._files = Path(tempfile.mkdtemp(prefix="rnn-kit-files-"))
         self.transport = "ipc"
         self.connection_file = str(self._sockets / "kernel.json")
         self.ip = str(self._sockets / "kernel")
@@ -268,23 +294,30 @@ class SandboxKernelManager(AsyncKernelManager):
         cwd = _real(kw.get("cwd") or os.getcwd())
         readable = python_paths() + course_paths() + [_real(p) for p in self.read_only_paths]
         check_hidden(readable, self._secret_paths(cwd))
+        stage_submission(cwd, self._files)
         self.kernel_spec.interrupt_mode = "message"
         uid = None
         if as_root():
+            closed = unreadable(tuple(course_paths()))
+            if closed:
+                raise GradingError(f"the sandboxed kernel runs as another user and cannot read {len(closed)} "
+                                   f"files, e.g. {closed[0]}: make them readable (chmod -R o+rX "
+                                   f"{' '.join(str(p) for p in course_paths())})")
             uid, self._uid_lock = claim_uid()
             for path in (self._sockets, Path(self.connection_file)):
                 os.chown(path, uid, uid)
         env = self._kernel_environment(kw.get("env") or dict(os.environ), kernel_argv)
         kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}   # bubblewrap's own; it clears it inside
-        sandboxed = command(kernel_argv, cwd=cwd, sockets=self._sockets, env=env, readable=readable, uid=uid,
+        sandboxed = command(kernel_argv, cwd=cwd, files=self._files, sockets=self._sockets, env=env, readable=readable, uid=uid,
                             memory=size_in_bytes(self.memory_limit), processes=self.max_processes,
                             file_size=size_in_bytes(self.max_file_size), scratch=size_in_bytes(self.scratch_size))
         return sandboxed, kw
 
     def _remove_sockets(self) -> None:
-        if self._sockets is not None:
-            shutil.rmtree(self._sockets, ignore_errors=True)
-            self._sockets = None
+        for folder in (self._sockets, self._files):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        self._sockets = self._files = None
         if self._uid_lock is not None:
             os.close(self._uid_lock)
             self._uid_lock = None
