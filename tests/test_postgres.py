@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from submissions import autograded_points, fill_release, solution_sources, write_submission
@@ -25,6 +26,16 @@ from submissions import autograded_points, fill_release, solution_sources, write
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 
 A1 = "a1_rnn_forward"
+INTRUDER = """import socket
+try:
+    import psycopg2
+    conn = psycopg2.connect(host="127.0.0.1", port={port}, user="kit", dbname="gradebook", connect_timeout=3)
+    conn.cursor().execute("UPDATE grade SET manual_score = 0")
+    conn.commit()
+    print("ZEROED")
+except Exception as err:
+    print("no gradebook:", type(err).__name__, err)
+"""
 
 
 def _free_port() -> int:
@@ -90,17 +101,27 @@ def test_grading_into_a_postgresql_gradebook(course_root, tmp_path, postgres_url
     sources = solution_sources(course_root / "solutions" / A1 / "rnn_forward.ipynb")
     write_submission(tmp_path / "class", "alice", A1, "rnn_forward", fill_release(release, sources))
     write_submission(tmp_path / "class", "bob", A1, "rnn_forward", fill_release(release, None))
+    # Mallory knows where the gradebook listens and tries to zero everyone's grades.
+    port = int(postgres_url.rsplit(":", 1)[1].split("/")[0])
+    intrude = INTRUDER.format(port=port) + sources["one_hot"]
+    write_submission(tmp_path / "class", "mallory", A1, "rnn_forward",
+                     fill_release(release, {**sources, "one_hot": intrude}))
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     proc = subprocess.run([sys.executable, "-m", "helpers.instructor", "grade", str(tmp_path / "class"), "-a", A1,
                            "--jobs", "2", "--db-url", postgres_url, "--csv", str(tmp_path / "grades.csv"),
                            "--course", str(course)], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "graded 2 of 2 submissions" in proc.stdout
+    assert "graded 3 of 3 submissions" in proc.stdout
     with open(tmp_path / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)}
     full = autograded_points(course_root / "solutions" / A1 / "rnn_forward.ipynb")
-    assert rows == {"alice": full, "bob": 0.0}
+    assert rows == {"alice": full, "bob": 0.0, "mallory": full}
     with Gradebook(postgres_url) as gb:   # the grades live in PostgreSQL ...
         assert gb.find_submission(A1, "alice").score == full
-        assert {s.id for s in gb.students} == {"alice", "bob"}
+        assert {s.id for s in gb.students} == {"alice", "bob", "mallory"}
+        assert all(g.manual_score is None for g in gb.find_submission_notebook("rnn_forward", A1, "alice").grades)
+    printed = "".join(str(o.get("text", "")) for c in nbformat.read(
+        course / "grading" / "autograded" / "mallory" / A1 / "rnn_forward.ipynb", as_version=4).cells
+        if c.cell_type == "code" for o in c.outputs)
+    assert "no gradebook:" in printed and "ZEROED" not in printed, printed[-2000:]
     assert not (course / "grading" / "gradebook.db").exists(), "... and no SQLite gradebook was made"

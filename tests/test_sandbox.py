@@ -37,7 +37,7 @@ WRONG_ONE_HOT = "def one_hot(ix, vocab_size):\n    return np.zeros((vocab_size, 
 FORGE = '''import os, sqlite3
 def _forge(path, score):
     try:
-        db = sqlite3.connect(path, timeout=1)
+        db = sqlite3.connect(f"file:{{path}}?mode=rw", uri=True, timeout=1)   # an existing gradebook only
         db.execute("UPDATE grade SET manual_score = ?", (score,))
         db.commit()
         print("FORGED", path)
@@ -54,25 +54,25 @@ while _here != "/":
 for _path in _places:
     _forge(_path, SCORE)
 '''
-READ = '''import os
+READ = '''import os, sys
+print("PROCESSES", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+print("ENV", dict(os.environ))
 def _show(path):
     try:
-        print("READ", path, open(path, errors="replace").read()[:100000])
+        print("READ", path, open(path, errors="replace").read()[:3000])
     except Exception as err:
         print("cannot read", path, type(err).__name__)
 for _path in [{SOLUTION!r}, {CLASSMATE!r}, {GRADEBOOK!r}, {CONFIG!r}]:
     _show(_path)
+_skip = ("/usr", "/proc", "/sys", "/dev", os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix))
 for _dir, _dirs, _files in os.walk("/"):
-    _dirs[:] = [d for d in _dirs if os.path.join(_dir, d) not in ("/usr", "/proc", "/sys", "/dev")]
+    _dirs[:] = [d for d in _dirs if os.path.realpath(os.path.join(_dir, d)) not in _skip]
     for _file in _files:
-        if _file.endswith((".ipynb", ".db")) and not _dir.startswith(os.getcwd()):
+        if _file.endswith((".ipynb", ".db", ".py")) and not _dir.startswith(os.getcwd()) and "helpers" not in _dir:
             _show(os.path.join(_dir, _file))
-print("ENV", dict(os.environ))
 for _pid in os.listdir("/proc"):
     if _pid.isdigit():
         _show(f"/proc/{{_pid}}/environ")
-        _show(f"/proc/{{_pid}}/cmdline")
-print("PROCESSES", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
 '''
 NETWORK = '''import socket
 for _host in ("127.0.0.1", {HOST_IP!r}):
@@ -288,7 +288,7 @@ def test_no_secret_reaches_any_output_or_feedback(attack):
         assert not instructor.leaked_lines(text, hidden), page
         assert SECRET_VALUE not in text and (MARKER not in text or "correct_a" in page.parts)
     reader = attack.printed("reader")
-    assert "cannot read" in reader and not _read_outside(reader), "the reader opened a file outside its sandbox"
+    assert "cannot read" in reader and not _read_outside(reader), _read_outside(reader)
     assert "PROCESSES [1, 2]" in reader, "the reader sees its own sandbox's processes only"
 
 
@@ -327,9 +327,14 @@ def _submit(course_root: Path, folder: Path, student: str, one_hot: str) -> None
     write_submission(folder, student, A1, NOTEBOOK, nb)
 
 
-def _read_outside(printed: str) -> bool:
-    """Whether the reader opened any file but its own /proc entries."""
-    return "READ " in printed.replace("READ /proc/", "")
+def _read_outside(printed: str) -> list[str]:
+    """The files the reader opened besides what the sandbox shows on purpose (the Python environment,
+    helpers and the data, its own /proc entries)."""
+    from helpers.instructor.sandbox import course_paths, python_paths
+
+    shown = tuple(f"{p}/" for p in python_paths() + course_paths()) + ("/proc/",)
+    opened = [line.split()[1] for line in printed.splitlines() if line.startswith("READ ")]
+    return [path for path in opened if not path.startswith(shown)]
 
 
 def test_plain_nbgrader_autograde_with_the_gradebook_moved_is_sandboxed_too(course_root, tmp_path):

@@ -106,18 +106,21 @@ def _real(path: str | Path) -> Path:
 
 
 def python_paths() -> list[Path]:
-    """The Python installation and environment the kernel runs from (the grader's own)."""
-    return sorted({_real(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)})
+    """The Python installation and environment the kernel runs from (the grader's own), under their
+    real names and under the names the grader uses (a symbolic link to an environment)."""
+    prefixes = (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+    return sorted({_real(p) for p in prefixes} | {Path(os.path.abspath(p)) for p in prefixes})
 
 
 def course_paths() -> list[Path]:
-    """The parts of the course a kernel may read: the helpers package and the corpora."""
+    """The parts of the course a kernel may read: the helpers package, the corpora and their manifest."""
     import helpers
-    from helpers.data import data_dir
+    from helpers import data
 
     paths = [_real(Path(helpers.__file__).parent)]
-    if data_dir().is_dir():
-        paths.append(_real(data_dir()))
+    for path in (data.data_dir(), data.MANIFEST_PATH):
+        if path.exists() and not any(_contains(p, _real(path)) for p in paths):
+            paths.append(_real(path))
     return paths
 
 
@@ -126,7 +129,7 @@ def unreadable(folders: tuple[Path, ...]) -> list[Path]:
     """Files in `folders` that another user cannot read: a kernel graded as root's sandbox user cannot."""
     import stat
 
-    return [path for folder in folders for path in folder.rglob("*")
+    return [path for folder in folders for path in ([folder] if folder.is_file() else folder.rglob("*"))
             if path.is_file() and not path.stat().st_mode & stat.S_IROTH and "__pycache__" not in path.parts]
 
 
@@ -222,9 +225,10 @@ def command(kernel_argv: list[str], *, cwd: Path, files: Path, sockets: Path, en
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     for key, value in sorted(env.items()):
         args += ["--setenv", key, value]
-    mounts = _system_mounts() + [("--ro-bind", str(path), str(path)) for path in readable] + [
+    # /tmp first: what is bound below it (a course or an environment in /tmp) must come after.
+    mounts = _system_mounts() + [("--perms", "1777", "--size", str(scratch), "--tmpfs", "/tmp")] + [
+        ("--ro-bind", str(path), str(path)) for path in readable] + [
         ("--proc", "/proc"), ("--dev", "/dev"),
-        ("--perms", "1777", "--size", str(scratch), "--tmpfs", "/tmp"),
         ("--perms", "1777", "--size", str(scratch), "--tmpfs", "/dev/shm"),
         ("--bind", str(sockets), str(sockets)),
         ("--ro-bind", str(files), SUBMISSION_MOUNT),
