@@ -14,6 +14,7 @@ and, for instructors and maintainers:
     python3 kit.py export [--csv FILE]                the gradebook as CSV
     python3 kit.py feedback -a ASSIGNMENT             HTML feedback without the hidden tests
     python3 kit.py grade-one NOTEBOOK                 grade one notebook, per-cell scores as JSON
+    python3 kit.py student-kit ASSIGNMENT ... --github OWNER/REPO   build the student kit in dist/student-kit/
     python3 kit.py run CMD   run any command inside the environment
 
 (`python3 kit.py COMMAND --help` explains each instructor command.)
@@ -36,7 +37,7 @@ VENV = Path(os.environ.get("RNN_KIT_VENV", ROOT / ".venv"))
 STAMP = VENV / ".kit-installed"
 TORCH = "torch==2.13.0"
 # Subcommands of helpers/instructor.py (`rnn-kit`), run inside the environment.
-INSTRUCTOR_COMMANDS = ("release", "import", "grade", "export", "feedback", "grade-one")
+INSTRUCTOR_COMMANDS = ("release", "import", "grade", "export", "feedback", "grade-one", "student-kit")
 # The CPU build of PyTorch; PyPI's Linux wheel carries CUDA (several GB).
 TORCH_CPU_INDEX = os.environ.get("RNN_KIT_TORCH_INDEX", "https://download.pytorch.org/whl/cpu")
 

@@ -11,8 +11,16 @@ Command line::
     python -m helpers.data verify [corpus] [--dest DIR]
 
 Environment variables: ``RNN_KIT_DATA_DIR`` (where the data lives, default
-``<course>/data``) and ``RNN_KIT_MIRROR`` (a local folder with the mirror
-layout to copy from instead of downloading).
+``<course>/data``), ``RNN_KIT_MIRROR`` (a local folder with the mirror layout to
+copy from instead of downloading) and ``RNN_KIT_DATA_URL`` (a web folder with the
+mirror layout to download from instead of the upstream URLs).
+
+Installed from the student kit's wheel (Google Colab, Binder, a JupyterHub
+image), there is no course folder: the manifest comes with the package, the
+data folder defaults to a user folder (``~/.local/share/rnn-course-kit/data``;
+``%LOCALAPPDATA%/rnn-course-kit/data`` on Windows), and :func:`verify` and the
+loaders fetch missing files on first use (``RNN_KIT_FETCH_ON_USE=0`` turns that
+off, ``=1`` turns it on in a course folder too).
 """
 from __future__ import annotations
 
@@ -35,21 +43,25 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import COURSE_ROOT
+from helpers import PACKAGE_DIR, course_folder
 
 __all__ = [
-    "CORPORA", "DataError", "data_dir", "load_manifest", "fetch", "verify",
+    "CORPORA", "DataError", "data_dir", "user_data_dir", "fetch_on_use", "load_manifest", "fetch", "verify",
     "load_shakespeare", "CharVocab", "train_val_split", "Poem", "load_tang", "main",
 ]
 
 #: Corpus names understood by :func:`fetch` and :func:`verify` (plus ``"all"``).
 CORPORA = ("tinyshakespeare", "tang")
-#: The manifest is part of the repository, so it stays here even when the data moves.
-MANIFEST_PATH = COURSE_ROOT / "data" / "manifest.json"
+_COURSE = course_folder()
+#: The manifest is part of the course folder, so it stays there even when the data moves; the
+#: wheel carries a copy inside the package.
+MANIFEST_PATH = _COURSE / "data" / "manifest.json" if _COURSE else PACKAGE_DIR / "manifest.json"
+DATA_URL_ENV = "RNN_KIT_DATA_URL"
+FETCH_ON_USE_ENV = "RNN_KIT_FETCH_ON_USE"
 TANG_SUBSETS = ("all", "300")
 _CHUNK = 1 << 20
 _DOWNLOAD_TIMEOUT_S = 60
-_FETCH_CMD = "`python3 kit.py data`"
+_FETCH_CMD = "`python3 kit.py data`" if _COURSE else "`python -m helpers.data fetch`"
 _FIX = (f"run {_FETCH_CMD} (or set RNN_KIT_MIRROR to a local mirror folder "
         "to copy from it instead of downloading)")
 
@@ -66,9 +78,31 @@ class DataError(RuntimeError):
 
 
 def data_dir() -> Path:
-    """Return the data folder: ``$RNN_KIT_DATA_DIR`` if set, else ``COURSE_ROOT / "data"``."""
+    """Return the data folder: ``$RNN_KIT_DATA_DIR`` if set, else ``data/`` of the course folder
+    (checkout or student kit), else (installed from the wheel) :func:`user_data_dir`."""
     env = os.environ.get("RNN_KIT_DATA_DIR")
-    return Path(env).expanduser() if env else COURSE_ROOT / "data"
+    if env:
+        return Path(env).expanduser()
+    return _COURSE / "data" if _COURSE else user_data_dir()
+
+
+def user_data_dir() -> Path:
+    """The data folder of a user without a course folder: ``$XDG_DATA_HOME/rnn-course-kit/data``
+    (default ``~/.local/share/rnn-course-kit/data``), or ``%LOCALAPPDATA%/rnn-course-kit/data``."""
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "rnn-course-kit" / "data"
+
+
+def fetch_on_use() -> bool:
+    """Whether :func:`verify` and the loaders fetch missing or damaged files before reading them:
+    ``$RNN_KIT_FETCH_ON_USE`` (1 or 0) if set, else only without a course folder (the wheel)."""
+    value = os.environ.get(FETCH_ON_USE_ENV, "").strip()
+    if value in ("0", "1"):
+        return value == "1"
+    return _COURSE is None
 
 
 def load_manifest() -> dict:
@@ -199,7 +233,19 @@ def verify(corpus: str = "all", *, dest=None, manifest: dict | None = None) -> l
     hook for tests. Returns the verified paths; raises DataError listing every
     missing or corrupt file and the command that repairs them.
     """
-    return _verify_entries(_entries(corpus, manifest), _dest(dest), corpus)
+    return _ready(_entries(corpus, manifest), _dest(dest), corpus)
+
+
+def _ready(entries: list, dest: Path, corpus: str) -> list[Path]:
+    """Verify ``entries`` in ``dest``, fetching the missing or damaged ones first when
+    :func:`fetch_on_use` says so."""
+    if fetch_on_use():
+        todo = [e for e in entries if _problem(dest / e["path"], e) is not None]
+        if todo:
+            print(f"Fetching {len(todo)} data file(s) of {corpus} into {dest} (first use; each is "
+                  "checked against its sha256)", flush=True)
+            _fetch_entries(todo, dest, None, None, quiet=True)
+    return _verify_entries(entries, dest, corpus)
 
 
 # ---------------------------------------------------------------- fetching
@@ -211,9 +257,10 @@ def fetch(corpus: str = "all", *, mirror=None, base_url: str | None = None, dest
 
     Files already present with the right sha256 are skipped. Otherwise the
     source is, in order: ``mirror`` (a folder with the data layout), then
-    ``base_url`` (test hook: downloads ``base_url + "/" + quoted path``, e.g.
-    from a local HTTP server serving a mirror folder), then ``$RNN_KIT_MIRROR``,
-    then the manifest's pinned upstream URL. Each file is written to a temp file
+    ``base_url`` (downloads ``base_url + "/" + quoted path``, e.g. from a web
+    folder or a local HTTP server serving a mirror), then ``$RNN_KIT_MIRROR``,
+    then ``$RNN_KIT_DATA_URL`` (a base URL, as ``base_url``), then the
+    manifest's pinned upstream URL. Each file is written to a temp file
     beside its target, fsynced and hashed, and only then renamed into place, so
     a bad or half-written file never appears and never replaces a good one.
     ``manifest`` is a test hook (a dict like :func:`load_manifest`'s).
@@ -226,9 +273,14 @@ def fetch(corpus: str = "all", *, mirror=None, base_url: str | None = None, dest
     if base_url is not None and not isinstance(base_url, str):
         raise TypeError(f"base_url must be a string such as 'http://127.0.0.1:8000'; "
                         f"got {type(base_url).__name__} {base_url!r}")
-    dest = _dest(dest)
+    return _fetch_entries(entries, _dest(dest), mirror, base_url, quiet)
+
+
+def _fetch_entries(entries: list, dest: Path, mirror, base_url: str | None, quiet: bool) -> list[Path]:
     if mirror is None and base_url is None:
         mirror = os.environ.get("RNN_KIT_MIRROR") or None  # explicit base_url beats the env
+        if mirror is None:
+            base_url = os.environ.get(DATA_URL_ENV) or None
     mirror = None if mirror is None else _as_dir(mirror, "mirror")
     if mirror is not None and not mirror.is_dir():
         raise DataError(f"the mirror folder {mirror} does not exist. Point --mirror / "
@@ -263,7 +315,6 @@ def _fetch_one(entry: Mapping, target: Path, mirror: Path | None, base_url: str 
         if problem is not None:
             raise DataError(f"{entry['path']} from {source} is {problem}; nothing was written to "
                             f"{target}. " + _bad_source_hint(mirror))
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; graded kernels read it as another user
         os.replace(tmp, target)  # atomic on the same filesystem
         _HASH_CACHE[_cache_key(target)] = entry["sha256"]  # just checked: skip a rehash
     finally:
@@ -323,11 +374,11 @@ def _download(url: str, out) -> None:
 def load_shakespeare(*, dest=None, manifest: dict | None = None) -> str:
     """Return Tiny Shakespeare as one ``str`` (1,115,394 characters, 65 distinct).
 
-    Verifies the file first (DataError with the fix if missing or corrupt).
+    Verifies the file first (DataError with the fix if missing or corrupt; fetched
+    first when :func:`fetch_on_use`).
     ``dest`` defaults to :func:`data_dir`; ``manifest`` is a test hook.
     """
-    (path,) = _verify_entries(_entries("tinyshakespeare", manifest), _dest(dest),
-                              "tinyshakespeare")
+    (path,) = _ready(_entries("tinyshakespeare", manifest), _dest(dest), "tinyshakespeare")
     return path.read_text(encoding="utf-8")
 
 
@@ -495,7 +546,7 @@ def load_tang(subset: str = "all", *, dest=None, manifest: dict | None = None) -
     if subset not in TANG_SUBSETS:
         raise ValueError(f"subset must be 'all' or '300'; got {subset!r}")
     files = _tang_files(subset, _entries("tang", manifest))
-    paths = _verify_entries(files, _dest(dest), "tang")
+    paths = _ready(files, _dest(dest), "tang")
     return [poem for path in paths for poem in _read_poems(path)]
 
 
@@ -533,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (("fetch", "download (or copy) and verify"), ("verify", "check sha256")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("corpus", nargs="?", default="all", choices=("all",) + CORPORA)
-        cmd.add_argument("--dest", help="data folder (default: $RNN_KIT_DATA_DIR or data/)")
+        cmd.add_argument("--dest", help=f"data folder (default: $RNN_KIT_DATA_DIR or {data_dir()})")
     fetch_cmd = sub.choices["fetch"]
     fetch_cmd.add_argument("--mirror", help="copy from this local mirror folder "
                                             "(default: $RNN_KIT_MIRROR, else download)")

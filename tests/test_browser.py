@@ -1,5 +1,6 @@
-"""The student experience in a real browser: JupyterLab started for real, driven by
-Playwright in Debian's headless Chromium. Screenshots are kept in artifacts/browser/.
+"""The student experience in a real browser: JupyterLab started for real on a student kit (the
+notebooks and helpers students get, built by `rnn-kit student-kit`), driven by Playwright in
+Debian's headless Chromium. Screenshots are kept in artifacts/browser/.
 
 These tests fail (they never skip) when Chromium or Playwright is missing: `.ci/run`
 installs Chromium, and the browser must be tested.
@@ -10,7 +11,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,8 +18,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from helpers.data import fetch
+from helpers.instructor import student_kit
+from submissions import fill_release, solution_sources
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
@@ -50,18 +55,27 @@ class Lab:
 
 @pytest.fixture(scope="session")
 def lab(course_root, tmp_path_factory):
-    """JupyterLab on 127.0.0.1 with a token, serving a temporary copy of the course's notebooks."""
-    root = tmp_path_factory.mktemp("lab")
-    shutil.copytree(course_root / "notebooks", root / "notebooks")
-    # The sampling notebook is opened complete (the instructor's view), so that all cells run.
-    shutil.copytree(course_root / "solutions", root / "solutions")
-    home = root / "home"
+    """JupyterLab on 127.0.0.1 with a token, on a student kit of assignments 1 and 3: its notebooks,
+    its helpers (on the kernel's path, as the kit's `kit.py setup` puts them) and its data folder."""
+    where = tmp_path_factory.mktemp("lab")
+    root = student_kit.build(["a1_rnn_forward", "a3_sampling"], out=where / "dist", quiet=True).folder
+    # The sampling notebook is opened solved, as a student who finished it has it, so that all cells run.
+    sampling = root / "notebooks" / "a3_sampling" / "sampling.ipynb"
+    nbformat.write(fill_release(sampling, solution_sources(course_root / "solutions" / "a3_sampling" / "sampling.ipynb")),
+                   sampling)
+    fetch("tinyshakespeare", dest=root / "data", mirror=course_root / "data", quiet=True)
+    home = where / "home"
     home.mkdir()
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, HOME=str(home), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_KIT_")}
+    env.update(HOME=str(home), JUPYTER_RUNTIME_DIR=str(home / "runtime"), PYTHONPATH=str(root),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), RNN_KIT_NO_PROGRESS="0",
                PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    log = open(root / "jupyter.log", "w")
+    # The kernels import the kit's helpers, not the repository's.
+    imported = subprocess.run([sys.executable, "-c", "import helpers; print(helpers.__file__)"], env=env,
+                              cwd=root / "notebooks", capture_output=True, text=True)
+    assert imported.stdout.strip() == str(root / "helpers" / "__init__.py"), imported
+    log = open(where / "jupyter.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
@@ -79,7 +93,7 @@ def lab(course_root, tmp_path_factory):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start:\n{(root / 'jupyter.log').read_text()[-3000:]}")
+                raise RuntimeError(f"JupyterLab did not start:\n{(where / 'jupyter.log').read_text()[-3000:]}")
             time.sleep(0.5)
         yield Lab(url, token, root)
     finally:
@@ -218,7 +232,7 @@ def _explorer_state(cell) -> dict:
 
 
 def test_temperature_slider_redraws_the_plot_and_the_sample(page, lab):
-    open_notebook(page, lab, "solutions/a3_sampling/sampling.ipynb")
+    open_notebook(page, lab, "notebooks/a3_sampling/sampling.ipynb")
     _run_all(page)
     cell = cell_containing(page, "explorer = temperature_explorer(")
     # The whole notebook runs first (a few seconds to a minute): wait for the widget's chart.

@@ -6,6 +6,7 @@
     rnn-kit export [--csv grades.csv] [-a ASSIGNMENT] nbgrader's CSV export of the gradebook
     rnn-kit feedback -a ASSIGNMENT [--student ID]     HTML feedback without the hidden tests
     rnn-kit grade-one NOTEBOOK [-a ASSIGNMENT]        grade one notebook; per-cell scores as JSON
+    rnn-kit student-kit ASSIGNMENT ... --github O/R   build the student kit (folder, zip, wheel) in dist/student-kit/
 
 Every kernel that runs a student's code under grading runs in a bubblewrap sandbox
 (helpers/instructor/sandbox.py); on a machine without it grading stops and says what to
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 
 from helpers import COURSE_ROOT
-from helpers.instructor import feedback, grading, release, submissions
+from helpers.instructor import feedback, grading, release, student_kit, submissions
 from helpers.instructor.course import GRADING, GradingError, default_db_url
 
 
@@ -125,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     one.add_argument("notebook", type=Path, help="the .ipynb to grade")
     one.add_argument("-a", "--assignment", help="assignment id (default: from the notebook's file name)")
     one.set_defaults(run=_grade_one)
+
+    kit = sub.add_parser("student-kit", parents=[common],
+                         help="build the student kit (released notebooks, runtime helpers and their wheel, a student "
+                              "kit.py) for the assignments named")
+    student_kit.add_arguments(kit)
+    kit.set_defaults(run=student_kit.run)
     return parser
 
 
