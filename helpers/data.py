@@ -315,6 +315,7 @@ def _fetch_one(entry: Mapping, target: Path, mirror: Path | None, base_url: str 
         if problem is not None:
             raise DataError(f"{entry['path']} from {source} is {problem}; nothing was written to "
                             f"{target}. " + _bad_source_hint(mirror))
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; graded kernels read it as another user
         os.replace(tmp, target)  # atomic on the same filesystem
         _HASH_CACHE[_cache_key(target)] = entry["sha256"]  # just checked: skip a rehash
     finally:
