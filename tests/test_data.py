@@ -100,6 +100,7 @@ def test_fetch_shakespeare_from_mirror_then_skip(tmp_path, capsys):
     assert D.verify("tinyshakespeare", dest=tmp_path) == paths
     text = D.load_shakespeare(dest=tmp_path)
     assert len(text) == 1_115_394 and len(set(text)) == 65
+    assert paths[0].stat().st_mode & 0o777 == 0o644, "readable by others: graded kernels run as another user"
     mtime = paths[0].stat().st_mtime_ns
     D.fetch("tinyshakespeare", mirror=MIRROR, dest=tmp_path)
     assert paths[0].stat().st_mtime_ns == mtime
