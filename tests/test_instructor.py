@@ -209,3 +209,44 @@ def test_parallel_grading_sizes_thread_pools_and_keeps_the_instructors_choice(mo
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     assert instructor.environment(threads=2)["OMP_NUM_THREADS"] == "7"
     assert "OPENBLAS_NUM_THREADS" not in instructor.environment()
+
+
+def test_sizes_for_the_sandbox_limits():
+    from helpers.instructor.sandbox import size_in_bytes
+
+    assert size_in_bytes("4G") == size_in_bytes("4GiB") == 4 << 30
+    assert size_in_bytes("256M") == 256 << 20 and size_in_bytes("64k") == 64 << 10 and size_in_bytes("1000") == 1000
+    with pytest.raises(instructor.GradingError, match="not a size"):
+        size_in_bytes("lots")
+
+
+def test_the_sandbox_command_shows_only_what_the_kernel_needs(tmp_path):
+    from helpers.instructor import sandbox
+
+    course = tmp_path / "course"
+    cwd = course / "grading" / "autograded" / "alice" / "a1"
+    readable = sandbox.python_paths() + sandbox.course_paths()
+    common = dict(cwd=cwd, files=tmp_path / "files", sockets=tmp_path / "sockets", env={"PATH": "/usr/bin"},
+                  readable=readable, memory=1 << 30, processes=64, file_size=1 << 20, scratch=1 << 20)
+    for uid in (None, 1_900_000_007):
+        cmd = sandbox.command(["python", "-m", "ipykernel_launcher"], uid=uid, **common)
+        for flag in ("--unshare-net", "--unshare-pid", "--clearenv", "--die-with-parent", "--new-session"):
+            assert flag in cmd
+        sources = {cmd[i + 1] for i, arg in enumerate(cmd) if arg in ("--bind", "--ro-bind", "--ro-bind-try")}
+        assert not any(str(course) == s or s.startswith(f"{course}/") for s in sources), "no part of the course"
+        assert str(tmp_path / "files") in sources and str(tmp_path / "sockets") in sources
+        assert cmd[cmd.index("--chdir") + 1] == str(cwd)
+        assert [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--setenv"] == ["PATH"]
+        assert "--nproc=64" in cmd and f"--as={1 << 30}" in cmd
+        assert ("--unshare-user" in cmd) == (uid is None)
+        assert (f"--reuid={uid}" in cmd) == (uid is not None)
+        assert cmd[-3:] == ["python", "-m", "ipykernel_launcher"]
+
+
+def test_the_sandbox_refuses_to_show_the_course(tmp_path):
+    from helpers.instructor.sandbox import check_hidden
+
+    course = tmp_path / "course"
+    check_hidden([tmp_path / "env", course / ".venv"], [course, course / "grading" / "gradebook.db"])
+    with pytest.raises(instructor.GradingError, match="keep the course"):
+        check_hidden([tmp_path], [course])

@@ -14,9 +14,11 @@ Inside, the kernel sees
   directory; a clean environment (SANDBOX_VARIABLES and the kernel spec's own);
 - no network (its own network namespace: even 127.0.0.1 is its own, empty one); it talks
   to the grader over ZeroMQ `ipc` sockets in a private folder bound into the sandbox;
-- its own user, PID, IPC and UTS namespaces, no capabilities, no new privileges; limits
-  on address space, processes, file size and open files (prlimit, util-linux), counted per
-  sandbox because each has its own user namespace.
+- its own PID, IPC and UTS namespaces, no capabilities, no new privileges; limits on
+  address space, processes, file size and open files (prlimit, util-linux). Linux counts
+  processes per user and never limits root's: graded as root, each kernel runs as a user of
+  its own (claim_uid); graded as a normal user, in a user namespace of its own, where Linux
+  counts them apart too.
 
 Interrupts (a cell past its time limit) travel as a control message: the kernel signals
 itself, since a signal from outside would reach bubblewrap rather than the kernel.
