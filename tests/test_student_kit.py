@@ -40,7 +40,6 @@ A1 = "a1_rnn_forward"
 MIRROR = Path(os.environ.get("RNN_KIT_MIRROR") or COURSE_ROOT.parent / "shared" / "data")
 # The first assignments alone: what a kit released in week one holds.
 EARLY = ["a0_welcome", "a1_rnn_forward"]
-SLOW = [pytest.mark.slow, pytest.mark.xdist_group("student_kit")]
 # Import names of the notebooks and helpers -> the distribution that provides them.
 DISTRIBUTION = {"IPython": "ipython"}
 # Imports and bare returns say nothing about an answer (the same lines fill the helpers).
@@ -463,10 +462,8 @@ def kit_py(folder: Path, *args: str, input: str | None = None, timeout: float = 
                           input=input if input is not None else "", timeout=timeout)
 
 
-@pytest.fixture(scope="module")
-def student(kit, tmp_path_factory) -> Path:
+def _make_student(kit: SK.KitBuild, home: Path) -> Path:
     """The kit's zip unpacked in a fresh folder and set up with the README's first command."""
-    home = tmp_path_factory.mktemp("student")
     with zipfile.ZipFile(kit.zip) as zf:
         zf.extractall(home)
     folder = home / kit.folder.name
@@ -475,6 +472,34 @@ def student(kit, tmp_path_factory) -> Path:
     proc = kit_py(folder, "setup")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return folder
+
+
+def _make_colab(where: Path) -> Path:
+    """A fresh environment with what Colab preinstalls (the kernel, numpy as Colab ships it, torch,
+    matplotlib, scipy, tqdm, ipywidgets), and nothing of the course."""
+    venv.EnvBuilder(with_pip=True).create(where / "env")
+    python = where / "env" / "bin" / "python"
+    proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "ipykernel", f"numpy=={SK.COLAB_NUMPY}",
+                           f"torch=={SK.TESTED_TORCH}", "matplotlib", "scipy", "tqdm", "ipywidgets"],
+                          capture_output=True, text=True, env=_plain_env(), timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert subprocess.run([str(python), "-c", "import helpers"], capture_output=True, cwd=where,
+                          env=_plain_env()).returncode != 0, "the Colab environment must not have the helpers"
+    return where
+
+
+@pytest.fixture(scope="module")
+def environments(kit, tmp_path_factory) -> dict[str, Path]:
+    """Both fresh environments, made side by side (each is mostly waiting for pip)."""
+    with ThreadPoolExecutor(2) as pool:
+        student = pool.submit(_make_student, kit, tmp_path_factory.mktemp("student"))
+        colab = pool.submit(_make_colab, tmp_path_factory.mktemp("colab"))
+        return {"student": student.result(), "colab": colab.result()}
+
+
+@pytest.fixture(scope="module")
+def student(environments) -> Path:
+    return environments["student"]
 
 
 def _in_student_env(folder: Path, code: str) -> str:
@@ -685,19 +710,8 @@ def test_submitted_files_are_imported_and_graded(student, course_root, tmp_path)
 
 
 @pytest.fixture(scope="module")
-def colab(tmp_path_factory) -> Path:
-    """A fresh environment with what Colab preinstalls (the kernel, numpy as Colab ships it, torch,
-    matplotlib, scipy, tqdm, ipywidgets), and nothing of the course."""
-    where = tmp_path_factory.mktemp("colab")
-    venv.EnvBuilder(with_pip=True).create(where / "env")
-    python = where / "env" / "bin" / "python"
-    proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "ipykernel", f"numpy=={SK.COLAB_NUMPY}",
-                           f"torch=={SK.TESTED_TORCH}", "matplotlib", "scipy", "tqdm", "ipywidgets"],
-                          capture_output=True, text=True, env=_plain_env(), timeout=900)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    assert subprocess.run([str(python), "-c", "import helpers"], capture_output=True, cwd=where,
-                          env=_plain_env()).returncode != 0, "the Colab environment must not have the helpers"
-    return where
+def colab(environments) -> Path:
+    return environments["colab"]
 
 
 @pytest.mark.slow

@@ -99,7 +99,9 @@ def setup(info: dict) -> None:
     pip = [venv_python(), "-m", "pip", "install", "--quiet"]
     torch = info["torch"]
     # A torch wheel already on this machine (pip's find-links) wins; otherwise the CPU build.
-    if run(*pip, "--no-index", "--no-deps", torch, check=False) != 0:
+    local = subprocess.run([str(c) for c in (*pip, "--no-index", "--no-deps", torch)], env=environment(), cwd=ROOT,
+                           capture_output=True)
+    if local.returncode != 0:
         if sys.platform == "darwin":  # macOS wheels on PyPI are CPU builds already
             run(*pip, torch)
         else:
