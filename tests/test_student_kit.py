@@ -621,6 +621,17 @@ def test_check_and_submit_say_what_is_wrong(student, course_root, tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "✗ test_softmax" in proc.stdout and "CheckFailed: ✗ softmax(y + 1000)" in proc.stdout, proc.stdout
     assert "✓ test_one_hot" in proc.stdout and f"of {len(_tests(student, wrong))} test cells pass" in proc.stdout
+    # A kernel that dies part way: the tests after it did not run, and do not pass.
+    dies = tmp_path / "dies" / "rnn_forward.ipynb"
+    dies.parent.mkdir()
+    nb = nbformat.read(correct, as_version=4)
+    exercise = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_forward")
+    exercise.source += "\nimport os\nos._exit(1)"
+    nbformat.write(nb, dies)
+    proc = kit_py(student, "check", str(dies))
+    assert proc.returncode == 1 and "The run stopped: DeadKernelError" in proc.stdout, proc.stdout + proc.stderr
+    assert "✓ test_rnn_step_forward" in proc.stdout and "✗ test_sample" in proc.stdout, proc.stdout
+    assert "did not run" in proc.stdout
     # A wrong answer is still an answer: it can be handed in.
     proc = kit_py(student, "submit", str(wrong), "--student", "bob")
     assert proc.returncode == 0, proc.stderr

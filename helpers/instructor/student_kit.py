@@ -384,7 +384,7 @@ def _readme(version: str, records: list[dict], titles: dict[str, str], publish: 
         rows.append(f"| {record['assignment'].split('_', 1)[0][1:]} | {titles.get(path, record['notebook'])} "
                     f"| `{path}` | {' · '.join(links) or '—'} |")
     if publish.github:
-        where = (f"Binder (nothing to install, nothing saved): [launch the course on Binder]({publish.binder_url()}). "
+        where = (f"Nothing to install, nothing saved: [launch the course on Binder]({publish.binder_url()}). "
                  "It starts in a minute or two; download your notebooks before you close the tab.")
         colab = ("Click *Open in Colab* in the table above, then *File > Save a copy in Drive* so that your "
                  "work is kept.")

@@ -273,18 +273,22 @@ def check(argument: str, info: dict, timeout: int) -> int:
             print(f"kit.py: the notebook could not be run (exit status {status}; see above)", file=sys.stderr)
             return 1
         ran = json.loads(report.read_text(encoding="utf-8"))
+    if ran.get("fatal"):
+        print(f"The run stopped: {ran['fatal']} (the kernel died: out of memory, a crash, or os._exit?). "
+              "The cells after it did not run.")
     errors = {cell["id"]: cell for cell in ran["cells"]}
     passed = points = total = 0
     for test in entry["tests"]:
         total += test["points"]
-        error = errors.get(test["id"], {}).get("error")
-        if error is None and test["id"] in errors:
+        cell = errors.get(test["id"], {})
+        error = cell.get("error") or (None if cell.get("ran") else "did not run")
+        if error is None:
             passed += 1
             points += test["points"]
             print(f"  ✓ {test['id']}  ({test['points']:g} points)")
         else:
             print(f"  ✗ {test['id']}  ({test['points']:g} points)")
-            for line in (error or "did not run").splitlines()[:12]:
+            for line in error.splitlines()[:12]:
                 print(f"      {line}")
     others = [c for c in ran["cells"] if c["error"] and c["id"] not in {t["id"] for t in entry["tests"]}]
     if others:
@@ -309,7 +313,15 @@ def execute(notebook: Path, report: Path, timeout: int) -> int:
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, resources={"metadata": {"path": str(notebook.parent)}})
-    client.execute()
+    fatal = None
+    # The kernel's own log (a warning about its transport at every start) is shown only if the run fails.
+    with tempfile.TemporaryFile("w+") as log:
+        try:
+            client.execute(stderr=log)
+        except Exception as err:  # noqa: BLE001 - the kernel died, or could not start: say so
+            log.seek(0)
+            sys.stderr.write(log.read()[-3000:])
+            fatal = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
     cells = []
     for index, cell in enumerate(nb.cells):
         error = None
@@ -319,8 +331,9 @@ def execute(notebook: Path, report: Path, timeout: int) -> int:
                     error = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
                     if output.get("ename") == "KeyboardInterrupt":
                         error = f"stopped after {timeout} s (the grader stops a cell that runs too long, too)"
-        cells.append({"index": index, "id": grade_id(cell), "error": error})
-    report.write_text(json.dumps({"cells": cells}), encoding="utf-8")
+        ran = cell.cell_type == "code" and cell.get("execution_count") is not None
+        cells.append({"index": index, "id": grade_id(cell), "error": error, "ran": ran})
+    report.write_text(json.dumps({"cells": cells, "fatal": fatal}), encoding="utf-8")
     return 0
 
 
