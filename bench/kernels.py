@@ -47,7 +47,7 @@ import torch.nn.functional as F
 import solution_code
 
 DEFAULT_THREADS = torch.get_num_threads()
-TARGET = 0.7  # issue 6: numpy LSTM fwd+bwd >= 0.7x torch nn.LSTM throughput
+TARGET = 0.7  # numpy LSTM fwd+bwd >= 0.7x torch nn.LSTM throughput
 
 
 # ------------------------------------------------------------------------------------------------
@@ -380,7 +380,7 @@ def main() -> None:
         measure(lstm, args.repeat, args.min_time)
         print_table("LSTM, N = 64, T = 80, D = 128, H = 128: tokens/s of forward + backward "
                     "(ratios: to torch with the same dtype and threads)", lstm)
-        print(f"\nTarget (issue 6): kit numpy LSTM fwd+bwd >= {TARGET}x torch nn.LSTM "
+        print(f"\nTarget: kit numpy LSTM fwd+bwd >= {TARGET}x torch nn.LSTM "
               "(same shapes, dtype, threads)")
         print("  (median: the published figure; best of the rounds: what a machine without other jobs approaches)")
         for kit in (c for c in lstm if c.name.startswith("kit")):

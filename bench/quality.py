@@ -158,7 +158,7 @@ def report_shakespeare(budgets_s) -> None:
             print(f"{name:42s} {budget_s / 60:5g} m {steps:8,} {chars / len(train_ids):7.2f} {val:14.3f}")
     best = dict((b, v) for b, _, _, v in table["kit char-LSTM (bench/charlm.py, torch)"])
     if 180 in best:
-        print(f"\nissue 6's target, <= 1.70 nats/char within 3 minutes: {best[180]:.3f} "
+        print(f"\nTarget, <= 1.70 nats/char within 3 minutes: {best[180]:.3f} "
               f"({'met' if best[180] <= 1.70 else 'missed'})")
 
 
