@@ -241,6 +241,9 @@ def test_the_sandbox_command_shows_only_what_the_kernel_needs(tmp_path):
         assert ("--unshare-user" in cmd) == (uid is None)
         assert (f"--reuid={uid}" in cmd) == (uid is not None)
         assert cmd[-3:] == ["python", "-m", "ipykernel_launcher"]
+    cmd = sandbox.command(["python"], uid=None, seccomp=tmp_path / "filter", **common)
+    assert cmd[:5] == ["/bin/sh", "-c", 'exec 9<"$1" && shift && exec "$@"', "sandbox", str(tmp_path / "filter")]
+    assert cmd[cmd.index("--seccomp") + 1] == "9"
 
 
 def test_the_sandbox_refuses_to_show_the_course(tmp_path):
@@ -250,3 +253,32 @@ def test_the_sandbox_refuses_to_show_the_course(tmp_path):
     check_hidden([tmp_path / "env", course / ".venv"], [course, course / "grading" / "gradebook.db"])
     with pytest.raises(instructor.GradingError, match="keep the course"):
         check_hidden([tmp_path], [course])
+
+
+def test_the_seccomp_program_refuses_new_sessions_and_foreign_system_calls():
+    import struct
+
+    from helpers.instructor.sandbox import SETSID, X32_BIT, no_new_sessions_filter
+
+    assert no_new_sessions_filter("sparc") is None
+    for machine, (arch, setsid) in SETSID.items():
+        raw = no_new_sessions_filter(machine)
+        program = [struct.unpack_from("=HBBI", raw, i) for i in range(0, len(raw), 8)]
+
+        def run(nr, audit_arch):   # a classic-BPF interpreter for the few instructions the program uses
+            pc, acc = 0, None
+            while True:
+                code, jt, jf, k = program[pc]
+                if code == 0x20:
+                    acc = {0: nr, 4: audit_arch}[k]
+                elif code in (0x15, 0x35):
+                    taken = acc == k if code == 0x15 else acc >= k
+                    pc += jt if taken else jf
+                elif code == 0x06:
+                    return "allow" if k == 0x7FFF0000 else "EPERM"
+                pc += 1
+
+        assert run(setsid, arch) == "EPERM"
+        assert run(setsid + 1, arch) == "allow" and run(0, arch) == "allow"
+        assert run(X32_BIT + setsid, arch) == "EPERM"
+        assert run(0, 0x40000003) == "EPERM"        # i386 through int 0x80

@@ -95,6 +95,26 @@ try:
 except OSError as err:
     print("FORKED", _children, err)
 '''
+CPU_BOMB = '''import os, time
+try:
+    os.setsid()
+    print("NEW SESSION")
+except OSError as err:
+    print("no new session:", err)
+_end = time.monotonic() + 60                      # bounded, so that the test ends; a real one would not be
+for _ in range(300):
+    try:
+        if os.fork() == 0:
+            try:
+                os.setsid()                       # a session of its own would be a CPU share of its own
+            except OSError:
+                pass
+            while time.monotonic() < _end:
+                pass
+            os._exit(0)
+    except OSError:
+        break
+'''
 DISK_FILLER = '''import os
 for _where in (".", "/tmp", "/dev/shm"):
     _written = 0
@@ -212,6 +232,7 @@ def _class(course_root: Path, subs: Path, facts: dict) -> list[str]:
         "network": NETWORK + sources["one_hot"],
         "memory_hog": MEMORY_HOG + sources["one_hot"],
         "fork_bomb": FORK_BOMB + sources["one_hot"],
+        "cpu_bomb": CPU_BOMB + sources["one_hot"],
         "disk_filler": DISK_FILLER + sources["one_hot"],
         "killer": KILLER + sources["one_hot"],
         "vandal": VANDAL + sources["one_hot"],
@@ -251,7 +272,7 @@ def attack(course_root, tmp_path_factory) -> Attack:
 def test_every_student_is_graded_and_correct_classmates_keep_every_point(attack):
     full = autograded_points(COURSE_ROOT / "solutions" / A1 / f"{NOTEBOOK}.ipynb")
     assert attack.students == {"correct_a", "correct_b", "forger", "eraser", "reader", "network", "memory_hog",
-                               "fork_bomb", "disk_filler", "killer", "vandal"}
+                               "fork_bomb", "cpu_bomb", "disk_filler", "killer", "vandal"}
     for student in CORRECT:
         assert attack.score(student) == full, f"{student}: {attack.grades[student]}"
 
@@ -303,6 +324,8 @@ def test_resource_attacks_are_contained(attack):
     assert "MemoryError" in hog, hog[-2000:]
     forks = [line for line in attack.printed("fork_bomb").splitlines() if line.startswith("FORKED")]
     assert forks and int(forks[0].split()[1]) < 256, forks
+    # 250 busy processes share one session's CPU: the classmates graded meanwhile keep every point (above).
+    assert "no new session: [Errno 1]" in attack.printed("cpu_bomb")
     filled = [line.split() for line in attack.printed("disk_filler").splitlines() if line.startswith("FILLED")]
     assert len(filled) == 3 and all(int(mib) <= 256 for _, _, mib, *_ in filled), filled
 

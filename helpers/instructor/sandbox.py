@@ -14,7 +14,8 @@ Inside, the kernel sees
   directory; a clean environment (SANDBOX_VARIABLES and the kernel spec's own);
 - no network (its own network namespace: even 127.0.0.1 is its own, empty one); it talks
   to the grader over ZeroMQ `ipc` sockets in a private folder bound into the sandbox;
-- its own PID, IPC and UTS namespaces, no capabilities, no new privileges; limits on
+- its own PID, IPC and UTS namespaces and session, which it cannot leave (seccomp refuses
+  setsid, see no_new_sessions_filter), no capabilities, no new privileges; limits on
   address space, processes, file size and open files (prlimit, util-linux). Linux counts
   processes per user and never limits root's: graded as root, each kernel runs as a user of
   its own (claim_uid); graded as a normal user, in a user namespace of its own, where Linux
@@ -175,6 +176,41 @@ def _with_parents(mounts: list[tuple[str, ...]]) -> list[str]:
     return args
 
 
+#: Linux's audit architecture and the number of setsid(2), per machine (seccomp filters are per arch).
+SETSID = {"x86_64": (0xC000003E, 112), "aarch64": (0xC00000B7, 157)}
+#: x86-64's x32 system calls carry this bit; none is needed, so all are refused.
+X32_BIT = 0x40000000
+
+
+def no_new_sessions_filter(machine: str | None = None) -> bytes | None:
+    """A seccomp program (classic BPF, as bubblewrap's --seccomp reads it) that refuses setsid(2)
+    with EPERM, and every system call of a foreign architecture; None on an unknown machine.
+
+    Linux's scheduler shares the CPU between sessions (autogroups) before processes: each
+    sandbox is one session (--new-session), so a student's 250 busy processes get the CPU share
+    of one classmate's kernel, unless each of them could start a session of its own.
+    """
+    import platform
+    import struct
+
+    arch, setsid = SETSID.get(machine or platform.machine(), (None, None))
+    if arch is None:
+        return None
+    load, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06          # BPF_LD|W|ABS, BPF_JMP|JEQ|K, JMP|JGE|K, BPF_RET|K
+    allow, refuse = 0x7FFF0000, 0x00050000 | 1           # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    program = [
+        (load, 0, 0, 4),                     # seccomp_data.arch
+        (jeq, 1, 0, arch),
+        (ret, 0, 0, refuse),                 # a foreign architecture (i386 through int 0x80)
+        (load, 0, 0, 0),                     # seccomp_data.nr
+        (jge, 2, 0, X32_BIT),
+        (jeq, 1, 0, setsid),
+        (ret, 0, 0, allow),
+        (ret, 0, 0, refuse),
+    ]
+    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
+
+
 def as_root() -> bool:
     return os.geteuid() == 0
 
@@ -210,17 +246,22 @@ def stage_submission(folder: Path, staging: Path) -> None:
 
 
 def command(kernel_argv: list[str], *, cwd: Path, files: Path, sockets: Path, env: dict[str, str], readable: list[Path],
-            uid: int | None, memory: int, processes: int, file_size: int, scratch: int) -> list[str]:
+            uid: int | None, memory: int, processes: int, file_size: int, scratch: int,
+            seccomp: Path | None = None) -> list[str]:
     """The bubblewrap command line that runs `kernel_argv` in a sandbox (see the module's docstring).
 
     `cwd` is the submission folder; the kernel works at the same path, in a private copy of
     `files` (stage_submission's copy of the folder).
     `sockets` is the private folder of the kernel's connection file and ipc sockets. With `uid`
     (a grader running as root) the kernel runs as that user, without a user namespace; without,
-    as user 1000 of its own user namespace.
+    as user 1000 of its own user namespace. `seccomp` is a file holding no_new_sessions_filter().
     """
-    args = [shutil.which("bwrap") or "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+    # bubblewrap reads a seccomp program from an open file: the shell opens it as descriptor 9.
+    opener = ["/bin/sh", "-c", 'exec 9<"$1" && shift && exec "$@"', "sandbox", str(seccomp)] if seccomp else []
+    args = [*opener, shutil.which("bwrap") or "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
+    if seccomp:
+        args += ["--seccomp", "9"]
     if uid is None:
         args += ["--unshare-user", "--uid", "1000", "--gid", "1000", "--cap-drop", "ALL"]
     else:
@@ -314,15 +355,22 @@ class SandboxKernelManager(AsyncKernelManager):
                 os.chown(path, uid, uid)
         env = self._kernel_environment(kw.get("env") or dict(os.environ), kernel_argv)
         kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}   # bubblewrap's own; it clears it inside
-        sandboxed = command(kernel_argv, cwd=cwd, files=self._files, sockets=self._sockets, env=env, readable=readable, uid=uid,
-                            memory=size_in_bytes(self.memory_limit), processes=self.max_processes,
-                            file_size=size_in_bytes(self.max_file_size), scratch=size_in_bytes(self.scratch_size))
+        program = no_new_sessions_filter()
+        seccomp = self._sockets.parent / f"{self._sockets.name}.seccomp" if program else None
+        if seccomp:
+            seccomp.write_bytes(program)
+        sandboxed = command(kernel_argv, cwd=cwd, files=self._files, sockets=self._sockets, env=env,
+                            readable=readable, uid=uid, memory=size_in_bytes(self.memory_limit),
+                            processes=self.max_processes, file_size=size_in_bytes(self.max_file_size),
+                            scratch=size_in_bytes(self.scratch_size), seccomp=seccomp)
         return sandboxed, kw
 
     def _remove_sockets(self) -> None:
         for folder in (self._sockets, self._files):
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
+        if self._sockets is not None:
+            Path(f"{self._sockets}.seccomp").unlink(missing_ok=True)
         self._sockets = self._files = None
         if self._uid_lock is not None:
             os.close(self._uid_lock)
