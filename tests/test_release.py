@@ -89,3 +89,23 @@ def test_solutions_committed_without_outputs(course_root):
         nb = nbformat.read(path, as_version=4)
         with_outputs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.outputs]
         assert not with_outputs, f"{path} is committed with outputs in cells {with_outputs}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_hint_or_text_quotes_a_solution_line(course_root, assignment):
+    """A hint points at the idea: no released text holds a line of a solution region, even inside a
+    longer line (a hint that prints `p -= learning_rate * g / np.sqrt(mem + 1e-8)` gives it away)."""
+    for source in sorted((course_root / "solutions" / assignment).glob("*.ipynb")):
+        nb = nbformat.read(source, as_version=4)
+        answers, public = set(), set()
+        for cell in nb.cells:
+            answers.update(line.strip() for m in REGION.finditer(cell.source) if m.group(1) == "SOLUTION"
+                           for line in m.group(2).splitlines())
+            public.update(line.strip() for line in REGION.sub("", cell.source).splitlines())
+        answers = {line for line in answers - public if len(line) >= 12 and not line.startswith("#")}
+        text = "\n".join(cell.source for cell in nbformat.read(
+            course_root / "notebooks" / assignment / source.name, as_version=4).cells)
+        # the line itself, not a prefix of a longer statement (`return params` of `return params, x`)
+        quoted = sorted(line for line in answers
+                        if re.search(r"(?<![\w.])" + re.escape(line) + r"(?![\w,(\[])", text))
+        assert not quoted, f"{source.name}: the release quotes solution lines {quoted}"
