@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("RNN_KIT_VENV", ROOT / ".venv"))
 STAMP = VENV / ".kit-installed"
 TORCH = "torch==2.13.0"
-# Subcommands of helpers/instructor.py (`rnn-kit`), run inside the environment.
+# Subcommands of helpers/instructor/ (`rnn-kit`), run inside the environment.
 INSTRUCTOR_COMMANDS = ("release", "import", "grade", "export", "feedback", "grade-one", "student-kit")
 # The CPU build of PyTorch; PyPI's Linux wheel carries CUDA (several GB).
 TORCH_CPU_INDEX = os.environ.get("RNN_KIT_TORCH_INDEX", "https://download.pytorch.org/whl/cpu")
