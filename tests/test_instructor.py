@@ -102,6 +102,22 @@ def test_several_notebooks_need_their_names(tmp_path):
                                                             "bob": ["part2_loss"]}
 
 
+def test_symbolic_links_are_refused_before_anything_is_imported(tmp_path, course_root):
+    """A link unpacked from a student's archive would make the import copy whatever it points at."""
+    solution = course_root / "solutions" / A1 / "rnn_forward.ipynb"
+    subs = tmp_path / "class"
+    _touch(subs / "bob" / "rnn_forward.ipynb")
+    (subs / "alice").mkdir()
+    (subs / "alice" / "rnn_forward.ipynb").symlink_to(solution)
+    (subs / "carol_rnn_forward.ipynb").symlink_to(solution)
+    (subs / "dave").symlink_to(solution.parent, target_is_directory=True)
+    with pytest.raises(instructor.GradingError) as err:
+        instructor.scan_submissions(subs, A1, ["rnn_forward"])
+    for where in ("alice/rnn_forward.ipynb: a symbolic link", "carol_rnn_forward.ipynb: a symbolic link",
+                  "dave: a symbolic link"):
+        assert where in str(err.value)
+
+
 def test_two_moodle_students_with_one_name_are_refused(tmp_path):
     _touch(tmp_path / "Ann Lee_1_assignsubmission_file_rnn_forward.ipynb")
     _touch(tmp_path / "Ann Lee_2_assignsubmission_file_rnn_forward.ipynb")

@@ -30,6 +30,7 @@ A1, NOTEBOOK = "a1_rnn_forward", "rnn_forward"
 CORRECT = ("correct_a", "correct_b")
 MARKER = "correct-a-private-answer-5f3e9"          # only in correct_a's notebook
 SECRET_VALUE = "grader-secret-8d41c"                 # only in the grader's environment
+LATER_EXPECTED = str(COURSE_ROOT / "helpers" / "expected" / "a5.json")   # a later assignment's visible values
 
 WRONG_ONE_HOT = "def one_hot(ix, vocab_size):\n    return np.zeros((vocab_size, 1))\n"
 
@@ -62,7 +63,7 @@ def _show(path):
         print("READ", path, open(path, errors="replace").read()[:3000])
     except Exception as err:
         print("cannot read", path, type(err).__name__)
-for _path in [{SOLUTION!r}, {CLASSMATE!r}, {GRADEBOOK!r}, {CONFIG!r}]:
+for _path in [{SOLUTION!r}, {CLASSMATE!r}, {GRADEBOOK!r}, {CONFIG!r}, {LATER_EXPECTED!r}]:
     _show(_path)
 _skip = ("/usr", "/proc", "/sys", "/dev", os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix))
 for _dir, _dirs, _files in os.walk("/"):
@@ -251,7 +252,7 @@ def attack(course_root, tmp_path_factory) -> Attack:
     facts = {"GRADEBOOK": str(root / "grading" / "gradebook.db"), "CONFIG": str(root / "nbgrader_config.py"),
              "SOLUTION": str(root / "solutions" / A1 / f"{NOTEBOOK}.ipynb"),
              "CLASSMATE": str(root / "grading" / "submitted" / "correct_a" / A1 / f"{NOTEBOOK}.ipynb"),
-             "PORT": listener.port, "HOST_IP": _host_ip()}
+             "PORT": listener.port, "HOST_IP": _host_ip(), "LATER_EXPECTED": LATER_EXPECTED}
     _class(course_root, root / "class", facts)
     before = {"helpers": _digest(COURSE_ROOT / "helpers"), "data": _digest(data_dir())}
     output = io.StringIO()
@@ -310,6 +311,7 @@ def test_no_secret_reaches_any_output_or_feedback(attack):
         assert SECRET_VALUE not in text and (MARKER not in text or "correct_a" in page.parts)
     reader = attack.printed("reader")
     assert "cannot read" in reader and not _read_outside(reader), _read_outside(reader)
+    assert f"cannot read {LATER_EXPECTED} FileNotFoundError" in reader, "a later assignment's expected values"
     assert "PROCESSES [1, 2]" in reader, "the reader sees its own sandbox's processes only"
 
 
@@ -367,7 +369,8 @@ def test_plain_nbgrader_autograde_with_the_gradebook_moved_is_sandboxed_too(cour
     gradebook = elsewhere / "class.db"
     facts = {"GRADEBOOK": str(gradebook), "CONFIG": str(tmp_path / "course" / "nbgrader_config.py"),
              "SOLUTION": str(tmp_path / "course" / "solutions" / A1 / f"{NOTEBOOK}.ipynb"),
-             "CLASSMATE": str(tmp_path / "course" / "notebooks" / A1 / f"{NOTEBOOK}.ipynb")}
+             "CLASSMATE": str(tmp_path / "course" / "notebooks" / A1 / f"{NOTEBOOK}.ipynb"),
+             "LATER_EXPECTED": LATER_EXPECTED}
     sources = solution_sources(course_root / "solutions" / A1 / f"{NOTEBOOK}.ipynb")
     root = _course(course_root, tmp_path)
     _submit(course_root, root / "grading" / "submitted", "spy",
@@ -400,7 +403,8 @@ def test_the_formgraders_autograde_is_sandboxed(course_root, tmp_path, monkeypat
     facts = {"GRADEBOOK": str(tmp_path / "course" / "grading" / "gradebook.db"),
              "CONFIG": str(tmp_path / "course" / "nbgrader_config.py"),
              "SOLUTION": str(tmp_path / "course" / "solutions" / A1 / f"{NOTEBOOK}.ipynb"),
-             "CLASSMATE": str(tmp_path / "course" / "notebooks" / A1 / f"{NOTEBOOK}.ipynb")}
+             "CLASSMATE": str(tmp_path / "course" / "notebooks" / A1 / f"{NOTEBOOK}.ipynb"),
+             "LATER_EXPECTED": LATER_EXPECTED}
     sources = solution_sources(course_root / "solutions" / A1 / f"{NOTEBOOK}.ipynb")
     root = _course(course_root, tmp_path)
     _submit(course_root, root / "grading" / "submitted", "spy", READ.format(**facts) + sources["one_hot"])

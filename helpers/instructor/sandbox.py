@@ -6,7 +6,8 @@ kernels with SandboxKernelManager.
 
 Inside, the kernel sees
 - read-only: the system (/usr), the Python installation and its environment, `helpers/`
-  (with the kit's weights and the visible tests' expected values) and the corpora;
+  (with the kit's weights, and the visible tests' expected values of the assignment being
+  graded only) and the corpora;
 - read-write: a private copy of its own submission folder (a size-capped tmpfs at the
   folder's path) and a private /tmp, both gone when the kernel ends; the copy leaves out the
   notebooks, since the one being graded holds the restored test cells, hidden tests included;
@@ -136,6 +137,15 @@ def unreadable(folders: tuple[Path, ...]) -> list[Path]:
             if path.is_file() and not path.stat().st_mode & stat.S_IROTH and "__pycache__" not in path.parts]
 
 
+def expected_values_shown(cwd: Path) -> dict[Path, list[Path]]:
+    """helpers/expected/ shows the kernel its own assignment's file only: nbgrader grades in
+    <autograded>/<student>/<assignment>/, and the visible tests of a later assignment, not yet
+    released, are no business of this one."""
+    folder = course_paths()[0] / "expected"
+    mine = folder / f"{cwd.name.split('_', 1)[0]}.json"
+    return {folder: [mine] if mine.is_file() else []} if folder.is_dir() else {}
+
+
 def _contains(outer: Path, inner: Path) -> bool:
     return inner == outer or outer in inner.parents
 
@@ -247,7 +257,7 @@ def stage_submission(folder: Path, staging: Path) -> None:
 
 def command(kernel_argv: list[str], *, cwd: Path, files: Path, sockets: Path, env: dict[str, str], readable: list[Path],
             uid: int | None, memory: int, processes: int, file_size: int, scratch: int,
-            seccomp: Path | None = None) -> list[str]:
+            seccomp: Path | None = None, only: dict[Path, list[Path]] | None = None) -> list[str]:
     """The bubblewrap command line that runs `kernel_argv` in a sandbox (see the module's docstring).
 
     `cwd` is the submission folder; the kernel works at the same path, in a private copy of
@@ -255,6 +265,7 @@ def command(kernel_argv: list[str], *, cwd: Path, files: Path, sockets: Path, en
     `sockets` is the private folder of the kernel's connection file and ipc sockets. With `uid`
     (a grader running as root) the kernel runs as that user, without a user namespace; without,
     as user 1000 of its own user namespace. `seccomp` is a file holding no_new_sessions_filter().
+    `only` maps a readable folder to the only files of it the kernel sees.
     """
     # bubblewrap reads a seccomp program from an open file: the shell opens it as descriptor 9.
     opener = ["/bin/sh", "-c", 'exec 9<"$1" && shift && exec "$@"', "sandbox", str(seccomp)] if seccomp else []
@@ -271,6 +282,8 @@ def command(kernel_argv: list[str], *, cwd: Path, files: Path, sockets: Path, en
     # /tmp first: what is bound below it (a course or an environment in /tmp) must come after.
     mounts = _system_mounts() + [("--perms", "1777", "--size", str(scratch), "--tmpfs", "/tmp")] + [
         ("--ro-bind", str(path), str(path)) for path in readable] + [
+        mount for folder, files in (only or {}).items()
+        for mount in [("--tmpfs", str(folder))] + [("--ro-bind", str(f), str(f)) for f in files]] + [
         ("--proc", "/proc"), ("--dev", "/dev"),
         ("--perms", "1777", "--size", str(scratch), "--tmpfs", "/dev/shm"),
         ("--bind", str(sockets), str(sockets)),
@@ -362,7 +375,8 @@ class SandboxKernelManager(AsyncKernelManager):
         sandboxed = command(kernel_argv, cwd=cwd, files=self._files, sockets=self._sockets, env=env,
                             readable=readable, uid=uid, memory=size_in_bytes(self.memory_limit),
                             processes=self.max_processes, file_size=size_in_bytes(self.max_file_size),
-                            scratch=size_in_bytes(self.scratch_size), seccomp=seccomp)
+                            scratch=size_in_bytes(self.scratch_size), seccomp=seccomp,
+                            only=expected_values_shown(cwd))
         return sandboxed, kw
 
     def _remove_sockets(self) -> None:

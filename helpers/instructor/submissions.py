@@ -138,12 +138,21 @@ def _notebooks_in(folder: Path, skip: set[str] = frozenset()) -> list[Path]:
         for part in p.relative_to(folder).parent.parts) and not p.name.startswith("."))
 
 
+def _linked(path: Path, folder: Path) -> bool:
+    """Whether `path`, or a folder between `folder` and it, is a symbolic link."""
+    return any(p.is_symlink() for p in [path, *path.parents] if p != folder and folder in p.parents)
+
+
 def _files_for(folder: Path, notebooks: list[str], where: str, problems: list[str],
                skip: set[str] = frozenset()) -> dict[str, Path]:
     """A student's folder: {notebook -> file}; one file per notebook, named after it unless there is one notebook."""
     files = _notebooks_in(folder, skip)
     out: dict[str, list[Path]] = {}
     for path in files:
+        if _linked(path, folder):
+            problems.append(f"{where}{path.relative_to(folder)}: a symbolic link, not a notebook; it could "
+                            "point at any file of yours (the solutions): ask for the file itself")
+            continue
         name = which_notebook(path.stem, notebooks)
         if name is None and len(notebooks) == 1 and len(files) == 1:
             name = notebooks[0]  # one notebook in the assignment and one file: whatever its name
@@ -188,6 +197,10 @@ def scan_submissions(folder: Path, assignment: str, notebooks: list[str], *,
 
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith(".") or entry.name in SKIPPED_NAMES:
+            continue
+        if entry.is_symlink():
+            problems.append(f"{entry.name}: a symbolic link; it could point at any file of yours (the "
+                            "solutions): import the real files")
             continue
         if entry.is_dir():
             named = _named(entry.name, FOLDER_RULES)
