@@ -133,14 +133,17 @@ def _autograde_watched(root: Path, db_url: str, args: list[str], timeout: float,
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     overdue = None
-    while proc.poll() is None:
-        time.sleep(0.5)
+    while overdue is None:
+        try:
+            proc.wait(timeout=0.5)      # returns as soon as nbgrader ends, not at the next half second
+            break
+        except subprocess.TimeoutExpired:
+            pass
         with lock:
             if state["current"] and time.monotonic() - state["since"] > timeout:
                 overdue = state["current"]
-        if overdue:
-            kill_tree(proc.pid)
-            break
+    if overdue:
+        kill_tree(proc.pid)
     proc.wait()
     reader.join(30)
     return logs, overdue, "".join(state["preamble"])
