@@ -344,42 +344,57 @@ class SandboxKernelManager(AsyncKernelManager):
                              "(SandboxKernelManager.enabled=False, `--no-sandbox`)")
             return await super()._async_pre_start_kernel(**kw)
         check_available()
-        self._remove_sockets()
-        self._sockets = Path(tempfile.mkdtemp(prefix="rnn-kit-kernel-"))
-        self._files = Path(tempfile.mkdtemp(prefix="rnn-kit-files-"))
-        self.transport = "ipc"
-        self.connection_file = str(self._sockets / "kernel.json")
-        self.ip = str(self._sockets / "kernel")
-        kernel_argv, kw = await super()._async_pre_start_kernel(**kw)
+        self._make_private_folders()
+        kernel_argv, kw = await super()._async_pre_start_kernel(**kw)   # writes the connection file
         cwd = _real(kw.get("cwd") or os.getcwd())
         readable = python_paths() + course_paths() + [_real(p) for p in self.read_only_paths]
         check_hidden(readable, self._secret_paths(cwd))
         stage_submission(cwd, self._files)
         self.kernel_spec.interrupt_mode = "message"
-        uid = None
-        if as_root():
-            closed = unreadable(tuple(course_paths()))
-            if closed:
-                raise GradingError(f"the sandboxed kernel runs as another user and cannot read {len(closed)} "
-                                   f"files, e.g. {closed[0]}: make them readable (chmod -R o+rX "
-                                   f"{' '.join(str(p) for p in course_paths())})")
-            uid, self._uid_lock = claim_uid()
-            for path in (self._sockets, Path(self.connection_file)):
-                os.chown(path, uid, uid)
         env = self._kernel_environment(kw.get("env") or dict(os.environ), kernel_argv)
         kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}   # bubblewrap's own; it clears it inside
-        program = no_new_sessions_filter()
-        seccomp = self._sockets.parent / f"{self._sockets.name}.seccomp" if program else None
-        if seccomp:
-            seccomp.write_bytes(program)
         sandboxed = command(kernel_argv, cwd=cwd, files=self._files, sockets=self._sockets, env=env,
-                            readable=readable, uid=uid, memory=size_in_bytes(self.memory_limit),
-                            processes=self.max_processes, file_size=size_in_bytes(self.max_file_size),
-                            scratch=size_in_bytes(self.scratch_size), seccomp=seccomp,
-                            only=expected_values_shown(cwd))
+                            readable=readable, uid=self._own_user(), seccomp=self._seccomp_file(),
+                            only=expected_values_shown(cwd), **self._limits())
         return sandboxed, kw
 
-    def _remove_sockets(self) -> None:
+    def _make_private_folders(self) -> None:
+        """The kernel's connection file and ipc sockets, and the staged files of its submission."""
+        self._remove_private_folders()
+        self._sockets = Path(tempfile.mkdtemp(prefix="rnn-kit-kernel-"))
+        self._files = Path(tempfile.mkdtemp(prefix="rnn-kit-files-"))
+        self.transport = "ipc"
+        self.connection_file = str(self._sockets / "kernel.json")
+        self.ip = str(self._sockets / "kernel")
+
+    def _own_user(self) -> int | None:
+        """Grading as root: a user of the kernel's own, who owns its sockets; else None."""
+        if not as_root():
+            return None
+        closed = unreadable(tuple(course_paths()))
+        if closed:
+            raise GradingError(f"the sandboxed kernel runs as another user and cannot read {len(closed)} files, "
+                               f"e.g. {closed[0]}: make them readable (chmod -R o+rX "
+                               f"{' '.join(str(p) for p in course_paths())})")
+        uid, self._uid_lock = claim_uid()
+        for path in (self._sockets, Path(self.connection_file)):
+            os.chown(path, uid, uid)
+        return uid
+
+    def _seccomp_file(self) -> Path | None:
+        program = no_new_sessions_filter()
+        if program is None:
+            self.log.warning("no seccomp program for this machine: a kernel may start sessions of its own")
+            return None
+        path = Path(f"{self._sockets}.seccomp")
+        path.write_bytes(program)
+        return path
+
+    def _limits(self) -> dict[str, int]:
+        return dict(memory=size_in_bytes(self.memory_limit), processes=self.max_processes,
+                    file_size=size_in_bytes(self.max_file_size), scratch=size_in_bytes(self.scratch_size))
+
+    def _remove_private_folders(self) -> None:
         for folder in (self._sockets, self._files):
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -393,7 +408,7 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
-            self._remove_sockets()
+            self._remove_private_folders()
 
 
 class SandboxedExecute(Execute):
