@@ -20,8 +20,11 @@ c.CourseDirectory.db_url = os.environ.get(
     "RNN_KIT_DB_URL",
     "sqlite:///" + os.path.join(c.CourseDirectory.root, "grading", "gradebook.db"),
 )
-# Only notebooks are released; data and weights come from helpers/.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# Only notebooks are released; data and weights come from helpers/. An assignment's reference.py
+# (the hidden tests' references, instructor-only) is never copied: not into notebooks/, and not into
+# the autograded folders, where nbgrader copies the source folder's other files and the student's
+# kernel would see it.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "reference.py"]
 
 # The stub each solution region becomes: the seed's marker, and a statement so
 # that the cell stays valid Python (a comment alone is a SyntaxError).
@@ -31,6 +34,25 @@ c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
 c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
 c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+
+# The release: nbgrader's generate_assignment pipeline, with the hidden tests' imports of the
+# assignment's reference.py inlined first, so that the gradebook stores self-contained hidden tests
+# (helpers/instructor/references.py).
+c.GenerateAssignment.preprocessors = [
+    "helpers.instructor.references.InlineReferences",
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Grading runs real kernels: a cell that loops forever is interrupted, and a
 # notebook cannot flood the gradebook or the feedback with output.
