@@ -23,10 +23,12 @@ from helpers import COURSE_ROOT
 from helpers.checks import _describe
 from helpers.data import CharVocab
 
-__all__ = ["KIT_WEIGHTS", "PARAM_NAMES", "save_char_rnn", "load_char_rnn", "param_shapes",
-           "kit_weights_target"]
+__all__ = ["KIT_WEIGHTS", "OWN_WEIGHTS", "PARAM_NAMES", "save_char_rnn", "load_char_rnn", "load_trained_char_rnn",
+           "param_shapes", "kit_weights_target"]
 
 KIT_WEIGHTS = COURSE_ROOT / "helpers" / "weights" / "char_rnn_shakespeare.npz"
+#: Where assignment 2 saves the student's own model, seen from the folder of a later notebook.
+OWN_WEIGHTS = Path("..") / "a2_rnn_backprop" / "char_rnn_weights.npz"
 WEIGHTS_DIR_ENV = "RNN_KIT_BUILD_WEIGHTS_DIR"
 
 
@@ -138,3 +140,33 @@ def load_char_rnn(path=None, *, with_meta: bool = False):
         return params, vocab
     meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
     return params, vocab, meta
+
+
+def load_trained_char_rnn(own=OWN_WEIGHTS, *, text: str | None = None, verbose: bool = True):
+    """The student's own trained model if there is a usable one, otherwise the kit's.
+
+    Inputs:
+    - own: the weights file assignment 2 saves (default ``../a2_rnn_backprop/char_rnn_weights.npz``,
+      relative to the notebook's folder); None skips it
+    - text: if given, the own model is used only when its vocabulary holds every character of text
+    - verbose: print which model is used, and why the own one is not
+
+    Returns ``(params, vocab)`` as :func:`load_char_rnn`.
+    """
+    if own is not None and Path(own).is_file():
+        try:
+            params, vocab = load_char_rnn(own)
+            if text is not None:
+                vocab.encode(text)
+        except (OSError, ValueError, KeyError) as err:
+            if verbose:
+                print(f"Could not use {own} ({err}); using the kit's model instead.")
+        else:
+            if verbose:
+                print(f"Your own model from assignment 2 ({own}).")
+            return params, vocab
+    params, vocab = load_char_rnn()
+    if verbose:
+        print(f"The kit's model (helpers/weights/{KIT_WEIGHTS.name}); train and save your own in "
+              f"assignment 2 to use it here.")
+    return params, vocab
