@@ -128,6 +128,8 @@ def test_solution_gets_full_marks(graded, assignment):
     assert scores, "the assignment has no autograded cells"
     lost = {cell: s for cell, s in scores.items() if s[0] != s[1]}
     assert not lost, f"the solution lost points in {lost}"
+    copied = list((graded_class.root / "grading" / "autograded").rglob("reference.py"))
+    assert not copied, f"the hidden tests' reference module reached the graded folders: {copied}"
 
 
 @_each_assignment

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import textwrap
 
+import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
-from helpers.instructor.references import ReferenceModule, ReferenceModuleError, inline_references
+from helpers import instructor
+from helpers.instructor.references import (MENTION, ReferenceModule, ReferenceModuleError, inline_references,
+                                           load_reference)
 
 MODULE = ReferenceModule(textwrap.dedent('''\
     """Instructor-only references."""
@@ -72,3 +76,16 @@ def test_an_import_without_a_module_is_refused():
 def test_a_module_the_release_cannot_inline_is_refused(text, message):
     with pytest.raises(ReferenceModuleError, match=message):
         ReferenceModule(text)
+
+
+@pytest.mark.parametrize("assignment", instructor.assignments())
+def test_every_hidden_test_of_the_course_inlines_and_compiles(course_root, assignment):
+    folder = course_root / "solutions" / assignment
+    module = load_reference(folder)
+    for path in sorted(folder.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and MENTION.search(cell.source):
+                out = inline_references(cell.source, module)
+                assert not MENTION.search(out)
+                where = f"{path.name}:{cell.metadata.get('nbgrader', {}).get('grade_id')}"
+                compile(TransformerManager().transform_cell(out), where, "exec")

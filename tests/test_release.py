@@ -8,11 +8,10 @@ import nbformat
 import pytest
 
 from helpers import instructor
+from helpers.instructor.release import long_enough
 
 ASSIGNMENTS = instructor.assignments()
 STUB = re.compile(r"^(\s*)#your code#\n\1raise NotImplementedError\(\)$", re.MULTILINE)
-REGION = re.compile(r"^\s*### BEGIN (SOLUTION|HIDDEN TESTS)\s*$(.*?)^\s*### END \1\s*$",
-                    re.MULTILINE | re.DOTALL)
 
 
 def _notebooks(folder: Path) -> dict[str, bytes]:
@@ -39,23 +38,10 @@ def test_notebooks_are_what_solutions_generate(course_root, tmp_path):
     assert not stale, f"notebooks/ is out of date for {stale}: run `python3 kit.py release`"
 
 
-def _secret_lines(source_nb: Path) -> set[str]:
-    """Lines of solution regions and hidden tests that appear nowhere outside them."""
-    nb = nbformat.read(source_nb, as_version=4)
-    secret, public = set(), set()
-    for cell in nb.cells:
-        inside = "".join(m.group(2) for m in REGION.finditer(cell.source))
-        outside = REGION.sub("", cell.source)
-        secret.update(line.strip() for line in inside.splitlines())
-        public.update(line.strip() for line in outside.splitlines())
-    # Short lines (`return x`, `import torch`, `)`) say nothing about the answer.
-    return {line for line in secret - public if len(line) >= 12}
-
-
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_leaks_no_solution_or_hidden_test(course_root, assignment):
+    secrets = instructor.secret_lines(course_root, assignment)
     for source in sorted((course_root / "solutions" / assignment).glob("*.ipynb")):
-        secrets = _secret_lines(source)
         assert secrets, f"{source}: no solution regions or hidden tests found"
         release = nbformat.read(course_root / "notebooks" / assignment / source.name, as_version=4)
         text = "\n".join(cell.source for cell in release.cells)
@@ -96,16 +82,23 @@ def test_no_hint_or_text_quotes_a_solution_line(course_root, assignment):
     """A hint points at the idea: no released text holds a line of a solution region, even inside a
     longer line (a hint that prints `p -= learning_rate * g / np.sqrt(mem + 1e-8)` gives it away)."""
     for source in sorted((course_root / "solutions" / assignment).glob("*.ipynb")):
-        nb = nbformat.read(source, as_version=4)
-        answers, public = set(), set()
-        for cell in nb.cells:
-            answers.update(line.strip() for m in REGION.finditer(cell.source) if m.group(1) == "SOLUTION"
-                           for line in m.group(2).splitlines())
-            public.update(line.strip() for line in REGION.sub("", cell.source).splitlines())
-        answers = {line for line in answers - public if len(line) >= 12 and not line.startswith("#")}
+        answers = instructor.secret_lines(course_root, assignment, ("SOLUTION",),
+                                          lambda line: long_enough(line) and not line.startswith("#"))
         text = "\n".join(cell.source for cell in nbformat.read(
             course_root / "notebooks" / assignment / source.name, as_version=4).cells)
         # the line itself, not a prefix of a longer statement (`return params` of `return params, x`)
         quoted = sorted(line for line in answers
                         if re.search(r"(?<![\w.])" + re.escape(line) + r"(?![\w,(\[])", text))
         assert not quoted, f"{source.name}: the release quotes solution lines {quoted}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_reference_module_stays_with_the_instructor(course_root, assignment):
+    """reference.py (the hidden tests' references) is counted as hidden tests by the leak test above and
+    never copied beside the student version."""
+    assert not list((course_root / "notebooks" / assignment).rglob("reference.py"))
+    reference = course_root / "solutions" / assignment / "reference.py"
+    if reference.is_file():
+        lines = {line.strip() for line in reference.read_text(encoding="utf-8").splitlines() if long_enough(line.strip())}
+        assert lines & instructor.secret_lines(course_root, assignment, ("HIDDEN TESTS",)), \
+            "the leak tests must look for the reference module's lines"

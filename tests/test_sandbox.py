@@ -293,7 +293,7 @@ def test_attackers_with_correct_answers_keep_their_honest_marks(attack):
 
 
 def test_no_secret_reaches_any_output_or_feedback(attack):
-    hidden = instructor.secret_test_lines(attack.root, A1)
+    hidden = instructor.secret_lines(attack.root, A1, ("HIDDEN TESTS",))
     assert hidden, "the assignment has hidden tests to protect"
     pages = list((attack.root / "grading" / "feedback").rglob("*.html"))
     assert {"correct_a", "reader", "forger"} <= {page.parts[-3] for page in pages}
@@ -386,7 +386,7 @@ def test_plain_nbgrader_autograde_with_the_gradebook_moved_is_sandboxed_too(cour
     printed = _outputs(root / "grading" / "autograded" / "spy" / A1 / f"{NOTEBOOK}.ipynb")
     assert "forge failed" in printed and "FORGED" not in printed and not _read_outside(printed)
     assert SECRET_VALUE not in printed
-    leaks = [line for line in instructor.secret_test_lines(root, A1) if line in printed]
+    leaks = [line for line in instructor.secret_lines(root, A1, ("HIDDEN TESTS",)) if line in printed]
     assert not leaks
     from nbgrader.api import Gradebook
 

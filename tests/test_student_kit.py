@@ -33,7 +33,6 @@ from catalogue import MUTATIONS
 from helpers import COURSE_ROOT, instructor
 from helpers.instructor import student_kit as SK
 from submissions import autograded_points, fill_release, solution_sources
-from test_release import _secret_lines
 
 ASSIGNMENTS = instructor.assignments()
 A1 = "a1_rnn_forward"
@@ -42,12 +41,6 @@ MIRROR = Path(os.environ.get("RNN_KIT_MIRROR") or COURSE_ROOT.parent / "shared" 
 EARLY = ["a0_welcome", "a1_rnn_forward"]
 # Import names of the notebooks and helpers -> the distribution that provides them.
 DISTRIBUTION = {"IPython": "ipython"}
-# Imports and bare returns say nothing about an answer (the same lines fill the helpers).
-TRIVIAL = re.compile(r"^(?:import [\w.]+(?: as \w+)?|from [\w.]+ import [\w, ]+|return (?:\w+|True|False|None)|pass)$")
-
-
-def _telling(lines: set[str]) -> set[str]:
-    return {line for line in lines if not TRIVIAL.match(line) and line not in SK.GENERIC_LINES}
 
 
 # ------------------------------------------------------------------------------------------
@@ -231,8 +224,8 @@ def test_kit_gives_no_answer_and_no_hidden_test_away(kit, early_kit, course_root
     except lines that the kit's own notebooks show (a later notebook re-gives earlier answers on
     purpose; a hidden test may share a line such as `with torch.no_grad():` with visible code)."""
     solution_files = _solution_files(course_root)
-    hidden = _telling(set().union(*(instructor.secret_test_lines(course_root, a) for a in ASSIGNMENTS)))
-    solutions = _telling(set().union(*(_secret_lines(p) for p in (course_root / "solutions").glob("*/*.ipynb"))))
+    hidden = set().union(*(instructor.secret_lines(course_root, a, ("HIDDEN TESTS",), SK.telling) for a in ASSIGNMENTS))
+    solutions = set().union(*(instructor.secret_lines(course_root, a, keep=SK.telling) for a in ASSIGNMENTS))
     shown = _shown(kit.zip)
     assert len((solutions | hidden) - shown) > 10 * len((solutions | hidden) & shown), \
         "most solution and hidden-test lines must be searched for"
@@ -240,8 +233,7 @@ def test_kit_gives_no_answer_and_no_hidden_test_away(kit, early_kit, course_root
         found = _given_away(archive, (solutions | hidden) - shown, solution_files)
         assert not found, f"{archive.name} gives away:\n" + "\n".join(found[:20])
     # A kit of the first assignments holds back every line of their answers, and nothing later is in it.
-    early = _telling(set().union(*(_secret_lines(p) for a in EARLY
-                                   for p in (course_root / "solutions" / a).glob("*.ipynb"))))
+    early = set().union(*(instructor.secret_lines(course_root, a, keep=SK.telling) for a in EARLY))
     for archive in (early_kit.zip, early_kit.wheel):
         found = _given_away(archive, early | (hidden - _shown(early_kit.zip)), solution_files)
         assert not found, f"{archive.name} gives away:\n" + "\n".join(found[:20])
@@ -254,8 +246,8 @@ def test_the_search_finds_what_it_looks_for(tmp_path, course_root):
     """The search above on a zip with planted leaks: a file of solutions/, an instructor module inside a
     wheel, a hidden-test line inside a notebook's JSON, an answer line in a helper."""
     solution = next((course_root / "solutions" / A1).glob("*.ipynb"))
-    hidden = sorted(_telling(instructor.secret_test_lines(course_root, A1)))[0]
-    answer = sorted(_telling(_secret_lines(solution)))[0]
+    hidden = sorted(instructor.secret_lines(course_root, A1, ("HIDDEN TESTS",), SK.telling))[0]
+    answer = sorted(instructor.secret_lines(course_root, A1, keep=SK.telling))[0]
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w") as zf:
         zf.writestr("helpers/instructor/grading.py", "print()")
@@ -278,7 +270,7 @@ def test_the_lines_let_through_are_few_and_in_the_helpers(course_root):
     it stays short, and each entry is a line of a runtime helper and of a solution or hidden test."""
     assert len(SK.GENERIC_LINES) <= 5
     helpers = {line.strip() for m in SK.RUNTIME_MODULES for line in (course_root / "helpers" / m).read_text().splitlines()}
-    regions = set().union(*(_secret_lines(p) for p in (course_root / "solutions").glob("*/*.ipynb")))
+    regions = set().union(*(instructor.secret_lines(course_root, a) for a in ASSIGNMENTS))
     for line in SK.GENERIC_LINES:
         assert line in helpers and line in regions, f"{line!r}: not a line both of the helpers and of an answer"
 

@@ -171,15 +171,6 @@ def test_export_the_gradebook(graded):
     assert sorted(p.name for p in out.parent.iterdir()) == ["grades.csv"], "no temporary file left behind"
 
 
-def _secret_lines(source_nb: Path) -> set[str]:
-    nb = nbformat.read(source_nb, as_version=4)
-    secret, public = set(), set()
-    for cell in nb.cells:
-        secret |= {line.strip() for m in REGION.finditer(cell.source) for line in m.group(1).splitlines()}
-        public |= {line.strip() for line in REGION.sub("", cell.source).splitlines()}
-    return {line for line in secret - public if len(line) >= 12}
-
-
 def _page_text(path: Path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
 
@@ -189,7 +180,7 @@ def test_feedback_shows_failures_but_no_hidden_test(graded, course_root):
     assert proc.returncode == 0, proc.stderr
     pages = {p.parts[-3]: p for p in (graded / "grading" / "feedback").glob(f"*/{A1}/rnn_forward.html")}
     assert sorted(pages) == ["alice", "bob", "carol-smith", "dan-brown"]
-    secret = _secret_lines(course_root / "solutions" / A1 / "rnn_forward.ipynb")
+    secret = instructor.secret_lines(course_root, A1)
     assert len(secret) > 50, "the hidden tests should have many distinctive lines"
     for student, page in pages.items():
         text = _page_text(page)
@@ -211,7 +202,7 @@ def test_without_the_kit_nbgrader_would_show_them(graded, course_root):
                            "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades']"],
                           cwd=graded, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    secret = _secret_lines(course_root / "solutions" / A1 / "rnn_forward.ipynb")
+    secret = instructor.secret_lines(course_root, A1)
     text = _page_text(out / "bob" / A1 / "rnn_forward.html")
     assert any(line in text for line in secret)
 

@@ -9,23 +9,9 @@ import nbformat
 
 from helpers import COURSE_ROOT
 from helpers.instructor.course import GRADING, GradingError, check_assignment, default_db_url, nbgrader
+from helpers.instructor.release import secret_lines
 
 _TAG = re.compile(r"<[^>]+>")
-
-
-def secret_test_lines(root: Path, assignment: str) -> set[str]:
-    """Hidden-test lines of an assignment that appear nowhere else in its notebooks (and are not trivial)."""
-    from helpers.grading_preprocessors import hidden_lines
-
-    secret, public = set(), set()
-    for path in (root / "solutions" / assignment).glob("*.ipynb"):
-        cells = nbformat.read(path, as_version=4).cells
-        hidden = hidden_lines(cells)
-        secret |= hidden
-        for cell in cells:
-            public |= {line.strip() for line in cell.source.split("\n")} - hidden
-    # Short lines (`import torch`, `)`, `for _t in range(T):`) tell a student nothing.
-    return {line for line in secret - public if len(line) >= 12}
 
 
 def leaked_lines(page: str, secret: set[str]) -> list[str]:
@@ -60,7 +46,7 @@ def write_feedback(assignment: str, *, root: Path = COURSE_ROOT, db_url: str | N
         args = ["generate_feedback", assignment, "--force"] + ([f"--student={student}"] if student else [])
         if nbgrader(root, db_url, *args, quiet=True).returncode:
             raise GradingError(f"nbgrader generate_feedback {assignment} failed (output above)")
-    secret = secret_test_lines(root, assignment)
+    secret = secret_lines(root, assignment, ("HIDDEN TESTS",))
     pages, leaks = [], []
     for student in students or graded:
         for page in sorted((root / GRADING / "feedback" / student / assignment).glob("*.html")):

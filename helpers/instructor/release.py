@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -9,6 +10,32 @@ import nbformat
 
 from helpers import COURSE_ROOT
 from helpers.instructor.course import GRADING, GradingError, assignments, check_assignment, default_db_url, nbgrader
+from helpers.instructor.references import REFERENCE_FILE
+
+#: A solution region or a hidden-test region of a cell: group 1 its kind, group 2 its lines.
+REGION = re.compile(r"^\s*### BEGIN (SOLUTION|HIDDEN TESTS)\s*$(.*?)^\s*### END \1\s*$", re.MULTILINE | re.DOTALL)
+
+
+def long_enough(line: str) -> bool:
+    """Short lines (`return x`, `import torch`, `)`) say nothing about an answer or a test."""
+    return len(line) >= 12
+
+
+def secret_lines(root: Path, assignment: str, kinds=("SOLUTION", "HIDDEN TESTS"), keep=long_enough) -> set[str]:
+    """What students must never see of an assignment: the (stripped) lines of its solution regions
+    and hidden tests, with its reference.py counted as hidden tests, that its notebooks show nowhere
+    outside those regions and that `keep` keeps."""
+    secret, public = set(), set()
+    folder = Path(root) / "solutions" / assignment
+    for path in sorted(folder.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for match in REGION.finditer(cell.source):
+                if match.group(1) in kinds:
+                    secret.update(line.strip() for line in match.group(2).splitlines())
+            public.update(line.strip() for line in REGION.sub("", cell.source).splitlines())
+    if "HIDDEN TESTS" in kinds and (folder / REFERENCE_FILE).is_file():
+        secret.update(line.strip() for line in (folder / REFERENCE_FILE).read_text(encoding="utf-8").splitlines())
+    return {line for line in secret - public if keep(line)}
 
 
 def generate_release(root: Path = COURSE_ROOT, *, release_dir: Path | None = None,

@@ -50,6 +50,7 @@ from pathlib import Path
 import nbformat
 
 from helpers import COURSE_ROOT
+from helpers.instructor.release import long_enough, secret_lines
 
 DIST_NAME = "rnn-course-kit-student"
 WHEEL_DIST = "rnn_course_kit_student"
@@ -72,7 +73,6 @@ COLAB_NUMPY = "2.0.2"
 ENVIRONMENT_EXTRA = ("jupyterlab>=4.2,<5", "ipykernel>=6.29", "nbclient>=0.10", "nbformat>=5.9")
 CELL_TIMEOUT_ENV = "RNN_KIT_CELL_TIMEOUT"
 SETUP_LINE = re.compile(r"^KIT_WHEEL = None\b.*$", re.MULTILINE)
-REGION = re.compile(r"^\s*### BEGIN (SOLUTION|HIDDEN TESTS)\s*$(.*?)^\s*### END \1\s*$", re.MULTILINE | re.DOTALL)
 #: Lines of solution regions or hidden tests that the runtime helpers also hold, read and found to give
 #: nothing away. A new such line stops the build until someone has read it and added it here.
 GENERIC_LINES = frozenset({
@@ -177,23 +177,9 @@ def wheel_name(version: str) -> str:
 # What must never reach students
 
 
-def _source(cell) -> str:
-    text = cell.get("source", "")
-    return "".join(text) if isinstance(text, list) else text
-
-
-def secret_lines(root: Path, assignment: str, kinds=("SOLUTION", "HIDDEN TESTS")) -> set[str]:
-    """Lines of an assignment's solution regions and hidden tests that its notebooks show nowhere
-    else (short lines such as `return x` say nothing and are left out)."""
-    secret, public = set(), set()
-    for path in (root / "solutions" / assignment).glob("*.ipynb"):
-        for cell in nbformat.read(path, as_version=4).cells:
-            for match in REGION.finditer(cell.source):
-                if match.group(1) in kinds:
-                    secret.update(line.strip() for line in match.group(2).splitlines())
-            public.update(line.strip() for line in REGION.sub("", cell.source).splitlines())
-    return {line for line in secret - public
-            if len(line) >= 12 and line not in GENERIC_LINES and not TRIVIAL_LINE.match(line)}
+def telling(line: str) -> bool:
+    """A secret line worth looking for in the kit: long enough, not generic, not an import."""
+    return long_enough(line) and line not in GENERIC_LINES and not TRIVIAL_LINE.match(line)
 
 
 def _released_lines(paths) -> set[str]:
@@ -468,7 +454,7 @@ def build(assignments: list[str], *, root: Path = COURSE_ROOT, out: Path | None 
                      "or a JupyterHub; the kit works on students' own computers only")
 
     # Later notebooks that show an earlier assignment's solution lines.
-    solution_secrets = {a: secret_lines(root, a, ("SOLUTION",)) for a in known}
+    solution_secrets = {a: secret_lines(root, a, ("SOLUTION",), telling) for a in known}
     for assignment in chosen:
         shown = _released_lines((root / "notebooks" / assignment).glob("*.ipynb"))
         for earlier in known[:known.index(assignment)]:
@@ -520,7 +506,7 @@ def build(assignments: list[str], *, root: Path = COURSE_ROOT, out: Path | None 
     # Nothing of solutions/: no answer, no hidden test, no instructor file.
     secret = set()
     for assignment in chosen:
-        secret |= secret_lines(root, assignment)
+        secret |= secret_lines(root, assignment, keep=telling)
     secret -= {line.strip() for text in notebooks.values()  # what the kit's notebooks show on purpose
                for cell in nbformat.reads(text, as_version=4).cells for line in cell.source.splitlines()}
     solution_files = {hashlib.sha256(p.read_bytes()).digest(): str(p.relative_to(root))
