@@ -5,41 +5,20 @@ Students call these functions in the visible test cells. A failing check raises
 in which entry and, when the notebook gives one, how to fix it; a passing check
 prints one line starting with ``✓``.
 
-Expected values "computed by the kit" live in ``helpers/expected/<prefix>.json``
-and are read with :func:`expected` / :func:`check_expected`; a key such as
-``"a1.softmax.basic"`` lives in ``a1.json`` (the part before the first dot).
-
-Environment variables
----------------------
-``RNN_KIT_EXPECTED_DIR``
-    Directory holding the ``<prefix>.json`` files (default ``helpers/expected``
-    inside the course checkout). Tests point it at a temporary directory.
-``RNN_KIT_RECORD_EXPECTED``
-    Record mode: when set to a (non-empty) directory path, :func:`check_expected`
-    does not compare anything; it stores ``got`` under its key in
-    ``<that dir>/<prefix>.json`` and prints ``recorded <key>``. The build step
-    runs the solution notebooks this way to regenerate the expected values.
-
-File format: one JSON object per prefix, one key per line. An array entry is
-``{"kind": "array", "container": "numpy"|"torch"|"list", "dtype": "float64",
-"shape": [5, 1], "values": <nested list>}``; a scalar entry is
-``{"kind": "scalar", "type": "float"|"int"|"bool"|"complex", "value": ...}``.
-Floats are written with ``repr`` precision (exact round trip); nan and ±inf are
-written as the strings ``"nan"``, ``"inf"``, ``"-inf"``; complex numbers as
-``[real, imag]`` pairs.
+Expected values "computed by the kit" are read with :func:`expected` /
+:func:`check_expected`; a key such as ``"a1.softmax.basic"`` lives in
+``helpers/expected/a1.json``. Their storage, the environment variables and
+record mode are in :mod:`helpers.expected_values`.
 """
 from __future__ import annotations
 
-import json
 import numbers
-import os
-import re
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
-from helpers import COURSE_ROOT
+from helpers.expected_values import (EXPECTED_DIR_ENV, RECORD_ENV, MissingExpectedValue, expected, expected_dir,
+                                     lookup, record, record_dir, split_key)
+from helpers.values import describe, is_tensor, tensor_to_numpy
 
 __all__ = [
     "CheckFailed",
@@ -55,10 +34,6 @@ __all__ = [
     "RECORD_ENV",
 ]
 
-EXPECTED_DIR_ENV = "RNN_KIT_EXPECTED_DIR"
-RECORD_ENV = "RNN_KIT_RECORD_EXPECTED"
-_DEFAULT_EXPECTED_DIR = COURSE_ROOT / "helpers" / "expected"
-_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$")
 _SMALL = 20  # arrays with at most this many entries are printed in full
 
 # Bound at import time so that a notebook which later replaces np.isfinite,
@@ -99,43 +74,6 @@ class CheckFailed(AssertionError):
         return ["\x1b[0;31mCheckFailed\x1b[0m: " + str(self).splitlines()[0], *str(self).splitlines()[1:]]
 
 
-class MissingExpectedValue(KeyError):
-    """No stored expected value for a key; the message says how to regenerate."""
-
-    def __str__(self):  # KeyError would show the message in quotes
-        return str(self.args[0]) if self.args else ""
-
-
-def _describe(value) -> str:
-    """Short description of a value for error messages, e.g. ``str 'abc'``."""
-    if value is None:
-        return "None"
-    if _is_tensor(value):
-        return f"torch.Tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
-    if isinstance(value, np.ndarray):
-        return f"ndarray of shape {value.shape} and dtype {value.dtype}"
-    if isinstance(value, np.generic):
-        return f"numpy {type(value).__name__} {value!r}"
-    if isinstance(value, (str, bytes)):
-        text = repr(value)
-        text = text if len(text) <= 40 else text[:36] + "...'"
-        return f"{type(value).__name__} {text}"
-    if isinstance(value, (list, tuple, dict, set)):
-        return f"{type(value).__name__} of length {len(value)}"
-    text = repr(value)
-    text = text if len(text) <= 40 else text[:37] + "..."
-    return f"{type(value).__name__} {text}"
-
-
-def _is_tensor(value) -> bool:
-    """True for torch tensors, without importing torch."""
-    return type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach")
-
-
-def _tensor_to_numpy(value) -> np.ndarray:
-    return value.detach().cpu().resolve_conj().numpy()
-
-
 def _fmt(value) -> str:
     """A number as a short string (6 significant digits)."""
     if isinstance(value, (bool, np.bool_)):
@@ -154,14 +92,14 @@ def _fmt_index(index) -> str:
 def _validate_common(func, name, hint, rtol=None, atol=None):
     """Validate the arguments every check takes (raises TypeError/ValueError)."""
     if not isinstance(name, str) or not name:
-        raise TypeError(f"{func}: `name` must be a non-empty str, got {_describe(name)}")
+        raise TypeError(f"{func}: `name` must be a non-empty str, got {describe(name)}")
     if hint is not None and not isinstance(hint, str):
-        raise TypeError(f"{func}: `hint` must be a str or None, got {_describe(hint)}")
+        raise TypeError(f"{func}: `hint` must be a str or None, got {describe(hint)}")
     for arg, tol in (("rtol", rtol), ("atol", atol)):
         if tol is None:
             continue
         if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
-            raise TypeError(f"{func}: `{arg}` must be a non-negative number, got {_describe(tol)}")
+            raise TypeError(f"{func}: `{arg}` must be a non-negative number, got {describe(tol)}")
         if not tol >= 0:
             raise ValueError(f"{func}: `{arg}` must be a non-negative number, got {tol!r}")
 
@@ -169,16 +107,16 @@ def _validate_common(func, name, hint, rtol=None, atol=None):
 def _as_expected_array(func, expected) -> np.ndarray:
     """The reference value as a numeric array (the instructor's input: TypeError)."""
     if expected is None or isinstance(expected, (str, bytes, dict, set)):
-        raise TypeError(f"{func}: `expected` must be array-like of numbers, got {_describe(expected)}")
-    arr = _tensor_to_numpy(expected) if _is_tensor(expected) else expected
+        raise TypeError(f"{func}: `expected` must be array-like of numbers, got {describe(expected)}")
+    arr = tensor_to_numpy(expected) if is_tensor(expected) else expected
     try:
         arr = _asarray(arr)
     except (ValueError, TypeError) as err:
         raise TypeError(f"{func}: `expected` must be array-like of numbers, "
-                        f"got {_describe(expected)} ({err})") from None
+                        f"got {describe(expected)} ({err})") from None
     if arr.dtype.kind not in "biufc":
         raise TypeError(f"{func}: `expected` must be array-like of numbers, "
-                        f"got {_describe(expected)} (dtype {arr.dtype})")
+                        f"got {describe(expected)} (dtype {arr.dtype})")
     return arr
 
 
@@ -226,28 +164,28 @@ def _coerce_got(name, got, expected, exp, hint) -> np.ndarray:
     if got is None:
         raise CheckFailed(name, "your function returned None — did you forget `return`?",
                           hint=hint)
-    if _is_tensor(expected):
-        if not _is_tensor(got):
-            raise CheckFailed(name, f"expected a torch.Tensor, got {_describe(got)}",
+    if is_tensor(expected):
+        if not is_tensor(got):
+            raise CheckFailed(name, f"expected a torch.Tensor, got {describe(got)}",
                               ["build the result with torch operations (or torch.as_tensor)"],
                               hint)
-        return _tensor_to_numpy(got)
+        return tensor_to_numpy(got)
     if isinstance(expected, np.ndarray) and not isinstance(got, np.ndarray):
         if exp.ndim == 0 and isinstance(got, (np.generic, numbers.Number)):
             return _asarray(got)
-        if _is_tensor(got):
+        if is_tensor(got):
             detail = "convert it with `.detach().numpy()`, or stay in numpy throughout"
         else:
             detail = "wrap it with np.array(...) or build it with numpy operations"
-        raise CheckFailed(name, f"expected a numpy array, got {_describe(got)}", [detail], hint)
-    arr = _tensor_to_numpy(got) if _is_tensor(got) else got
+        raise CheckFailed(name, f"expected a numpy array, got {describe(got)}", [detail], hint)
+    arr = tensor_to_numpy(got) if is_tensor(got) else got
     try:
         arr = _asarray(arr)
     except (ValueError, TypeError):
-        raise CheckFailed(name, f"could not turn your result into an array: got {_describe(got)}",
+        raise CheckFailed(name, f"could not turn your result into an array: got {describe(got)}",
                           ["are some rows longer than others?"], hint) from None
     if arr.dtype.kind not in "biufc":
-        raise CheckFailed(name, f"expected numbers, got {_describe(got)} (dtype {arr.dtype})",
+        raise CheckFailed(name, f"expected numbers, got {describe(got)} (dtype {arr.dtype})",
                           ["an array of dtype object usually holds arrays or None inside"],
                           hint)
     return arr
@@ -406,15 +344,15 @@ def _as_number(name, got, hint):
                           hint=hint)
     if isinstance(got, (numbers.Number, np.bool_)):  # np.bool_ is no numbers.Number
         return got.item() if isinstance(got, np.generic) else got
-    if _is_tensor(got) or isinstance(got, np.ndarray):
-        arr = _tensor_to_numpy(got) if _is_tensor(got) else got
+    if is_tensor(got) or isinstance(got, np.ndarray):
+        arr = tensor_to_numpy(got) if is_tensor(got) else got
         if arr.size != 1:
-            raise CheckFailed(name, f"expected a single number, got {_describe(got)}",
+            raise CheckFailed(name, f"expected a single number, got {describe(got)}",
                               ["did you forget to sum, average or index the array?"], hint)
         if arr.dtype.kind not in "biufc":
-            raise CheckFailed(name, f"expected a number, got {_describe(got)}", hint=hint)
+            raise CheckFailed(name, f"expected a number, got {describe(got)}", hint=hint)
         return arr.reshape(()).item()
-    raise CheckFailed(name, f"expected a number, got {_describe(got)}", hint=hint)
+    raise CheckFailed(name, f"expected a number, got {describe(got)}", hint=hint)
 
 
 def check_scalar(name, got, expected, *, rtol=1e-6, atol=1e-8, hint=None) -> None:
@@ -434,7 +372,7 @@ def check_scalar(name, got, expected, *, rtol=1e-6, atol=1e-8, hint=None) -> Non
     ref = _as_expected_array("check_scalar", expected)
     if ref.size != 1:
         raise ValueError(f"check_scalar: `expected` must be a single number, "
-                         f"got {_describe(expected)}")
+                         f"got {describe(expected)}")
     ref = ref.reshape(()).item()
     value = _as_number(name, got, hint)
     if isinstance(value, complex) and value.imag != 0 and not isinstance(ref, complex):
@@ -466,13 +404,13 @@ def check_true(name, condition, message, *, hint=None) -> None:
     __tracebackhide__ = True
     _validate_common("check_true", name, hint)
     if not isinstance(message, str):
-        raise TypeError(f"check_true: `message` must be a str, got {_describe(message)}")
+        raise TypeError(f"check_true: `message` must be a str, got {describe(message)}")
     # A non-empty list (or str) is always truthy, so the check could never fail.
     if ((isinstance(condition, np.ndarray) and condition.size != 1)
-            or (_is_tensor(condition) and condition.numel() != 1)
+            or (is_tensor(condition) and condition.numel() != 1)
             or isinstance(condition, (list, tuple, set, dict, str, bytes))):
         raise TypeError(f"check_true: `condition` must be a single truth value, got "
-                        f"{_describe(condition)} (use .all() or .any(), or all(...))")
+                        f"{describe(condition)} (use .all() or .any(), or all(...))")
     if not bool(condition):
         raise CheckFailed(name, message, hint=hint)
     print(f"✓ {name}")
@@ -483,7 +421,7 @@ def _validate_shape_arg(shape):
             n is None or (isinstance(n, (numbers.Integral, np.integer))
                           and not isinstance(n, bool) and n >= 0) for n in shape):
         raise TypeError(f"check_shape: `shape` must be a tuple of non-negative ints "
-                        f"(None for any size), got {_describe(shape)}")
+                        f"(None for any size), got {describe(shape)}")
     return tuple(None if n is None else int(n) for n in shape)
 
 
@@ -506,8 +444,8 @@ def check_shape(name, got, shape, *, hint=None) -> None:
         raise CheckFailed(name, "your function returned None — did you forget `return`?",
                           hint=hint)
     got_shape = getattr(got, "shape", None)
-    if not isinstance(got_shape, tuple) and not _is_tensor(got):
-        raise CheckFailed(name, f"expected an array of shape {shown}, got {_describe(got)}",
+    if not isinstance(got_shape, tuple) and not is_tensor(got):
+        raise CheckFailed(name, f"expected an array of shape {shown}, got {describe(got)}",
                           ["wrap it with np.array(...) or build it with numpy operations"], hint)
     got_shape = tuple(int(n) for n in got_shape)
     if len(got_shape) == len(want):
@@ -520,201 +458,8 @@ def check_shape(name, got, shape, *, hint=None) -> None:
 
 
 # --------------------------------------------------------------------------
-# Expected values stored by the kit
+# Expected values stored by the kit (their storage: helpers/expected_values.py)
 # --------------------------------------------------------------------------
-def expected_dir() -> Path:
-    """Directory of the ``<prefix>.json`` files (``$RNN_KIT_EXPECTED_DIR`` or
-    ``helpers/expected``)."""
-    override = os.environ.get(EXPECTED_DIR_ENV)
-    return Path(override) if override else _DEFAULT_EXPECTED_DIR
-
-
-def _record_dir():
-    value = os.environ.get(RECORD_ENV)
-    return Path(value) if value else None
-
-
-def _split_key(func, key) -> str:
-    """Validate ``key`` and return its prefix (the file stem)."""
-    if not isinstance(key, str) or not _KEY_RE.match(key):
-        raise ValueError(f"{func}: `key` must look like 'a1.softmax.basic' (dot-separated "
-                         f"letters, digits, _ or -), got {_describe(key)}")
-    return key.split(".", 1)[0]
-
-
-def _shown_path(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(COURSE_ROOT))
-    except ValueError:
-        return str(path)
-
-
-_CACHE = {}  # path -> ((mtime_ns, size), entries)
-
-
-def _load(path: Path) -> dict:
-    """Entries of one expected-values file ({} when it does not exist)."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return {}
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    cached = _CACHE.get(path)
-    if cached and cached[0] == stamp:
-        return cached[1]
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as err:
-        raise ValueError(f"expected values file {_shown_path(path)} is not valid JSON ({err}): "
-                         f"regenerate with `python3 kit.py release`") from None
-    if not isinstance(entries, dict):
-        raise ValueError(f"expected values file {_shown_path(path)} must hold a JSON object, "
-                         f"got {type(entries).__name__}")
-    _CACHE[path] = (stamp, entries)
-    return entries
-
-
-def _special_floats(values, decode):
-    """Map nan/±inf to strings (decode=False) or back (decode=True), recursively."""
-    if isinstance(values, list):
-        return [_special_floats(v, decode) for v in values]
-    if decode:
-        return float(values) if isinstance(values, str) else values
-    if isinstance(values, float) and not np.isfinite(values):
-        return "nan" if values != values else ("inf" if values > 0 else "-inf")
-    return values
-
-
-def _encode(got) -> dict:
-    """A JSON-ready record of ``got`` (numbers, arrays, tensors, lists)."""
-    if isinstance(got, (bool, np.bool_)):
-        return {"kind": "scalar", "type": "bool", "value": bool(got)}
-    if isinstance(got, numbers.Number) and not isinstance(got, np.ndarray):
-        value = got.item() if isinstance(got, np.generic) else got
-        if isinstance(value, numbers.Integral):
-            return {"kind": "scalar", "type": "int", "value": int(value)}
-        if isinstance(value, complex):
-            parts = [_special_floats(float(value.real), False),
-                     _special_floats(float(value.imag), False)]
-            return {"kind": "scalar", "type": "complex", "value": parts}
-        return {"kind": "scalar", "type": "float", "value": _special_floats(float(value), False)}
-    if _is_tensor(got):
-        container, arr = "torch", _tensor_to_numpy(got)
-    elif isinstance(got, np.ndarray):
-        container, arr = "numpy", got
-    elif isinstance(got, (list, tuple)):
-        container, arr = "list", np.asarray(got) if _is_rectangular(got) else None
-    else:
-        container, arr = None, None
-    if arr is None or arr.dtype.kind not in "biufc":
-        raise TypeError(f"check_expected: cannot record `got` = {_describe(got)}: only numbers, "
-                        f"numpy arrays, torch tensors and (nested) lists of numbers are stored")
-    values = np.stack([arr.real, arr.imag], axis=-1) if arr.dtype.kind == "c" else arr
-    return {"kind": "array", "container": container, "dtype": arr.dtype.name,
-            "shape": list(arr.shape), "values": _special_floats(values.tolist(), False)}
-
-
-def _is_rectangular(value) -> bool:
-    try:
-        np.asarray(value)
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def _decode(key, record):
-    """The stored value: ndarray (dtype, shape restored) or python scalar."""
-    try:
-        if record["kind"] == "scalar":
-            value = _special_floats(record["value"], True)
-            kind = record["type"]
-            if kind == "complex":
-                return complex(value[0], value[1])
-            return {"bool": bool, "int": int, "float": float}[kind](value)
-        dtype, shape = np.dtype(record["dtype"]), tuple(record["shape"])
-        values = _special_floats(record["values"], True)
-        if dtype.kind == "c":
-            pairs = np.array(values, dtype=np.float64).reshape(shape + (2,))
-            return (pairs[..., 0] + 1j * pairs[..., 1]).astype(dtype)
-        return np.array(values, dtype=dtype).reshape(shape)
-    except (KeyError, TypeError, ValueError, IndexError) as err:
-        raise ValueError(f"stored expected value {key!r} is malformed ({err!r}): "
-                         f"regenerate with `python3 kit.py release`") from None
-
-
-def _lookup(func, key):
-    """(record, value) stored under ``key``; record mode also reads its own files."""
-    prefix = _split_key(func, key)
-    places = [expected_dir() / f"{prefix}.json"]
-    record_dir = _record_dir()
-    if record_dir is not None:
-        places.insert(0, record_dir / f"{prefix}.json")
-    for path in places:
-        entries = _load(path)
-        if key in entries:
-            return entries[key], _decode(key, entries[key])
-    raise MissingExpectedValue(
-        f"no expected value {key!r} in {_shown_path(places[-1])}: "
-        f"regenerate with `python3 kit.py release`")
-
-
-def expected(key):
-    """The value stored for ``key`` (e.g. ``"a1.softmax.basic"``).
-
-    Returns an ndarray with the stored dtype and shape (also for values that
-    were recorded from a torch tensor or a list), or a python scalar.
-    Raises :class:`MissingExpectedValue` (a KeyError) when the key is not stored.
-    """
-    return _lookup("expected", key)[1]
-
-
-def _write_atomic(path: Path, entries: dict) -> None:
-    """Write ``entries`` (one key per line, sorted) via a temp file + os.replace."""
-    lines = [f"{json.dumps(k, ensure_ascii=False)}: "
-             f"{json.dumps(entries[k], separators=(',', ':'), allow_nan=False)}"
-             for k in sorted(entries)]
-    text = "{\n" + ",\n".join(lines) + "\n}\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; every kernel reads it (graded ones as another user)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _record(key, got) -> None:
-    """Merge ``got`` into ``$RNN_KIT_RECORD_EXPECTED/<prefix>.json``."""
-    prefix = _split_key("check_expected", key)
-    record = _encode(got)
-    directory = _record_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{prefix}.json"
-    lock = _lock_directory(directory)  # notebooks of one assignment may run in parallel
-    try:
-        _CACHE.pop(path, None)
-        entries = dict(_load(path))
-        entries[key] = record
-        _write_atomic(path, entries)
-    finally:
-        if lock is not None:
-            os.close(lock)  # closing the descriptor releases the flock
-    print(f"recorded {key}")
-
-
-def _lock_directory(directory: Path):
-    try:
-        import fcntl
-    except ImportError:  # Windows: no locking, recording is a build step anyway
-        return None
-    fd = os.open(directory, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
-
-
 def check_expected(key, got, *, rtol=1e-6, atol=1e-8, hint=None) -> None:
     """Compare ``got`` with the value the kit stored under ``key``.
 
@@ -731,19 +476,19 @@ def check_expected(key, got, *, rtol=1e-6, atol=1e-8, hint=None) -> None:
     under ``key``.
     """
     __tracebackhide__ = True
-    _split_key("check_expected", key)
+    split_key("check_expected", key)
     _validate_common("check_expected", key, hint, rtol, atol)
-    if _record_dir() is not None:
+    if record_dir() is not None:
         if got is None:
             raise CheckFailed(key, "your function returned None — did you forget `return`?",
                               hint=hint)
-        _record(key, got)
+        record(key, got)
         return
-    record, value = _lookup("check_expected", key)
-    if record["kind"] == "scalar":
+    stored, value = lookup("check_expected", key)
+    if stored["kind"] == "scalar":
         check_scalar(key, got, value, rtol=rtol, atol=atol, hint=hint)
         return
-    container = record.get("container", "numpy")
+    container = stored.get("container", "numpy")
     if container == "torch":
         import torch  # only notebooks that recorded tensors get here
         value = torch.from_numpy(value)

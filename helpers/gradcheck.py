@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from helpers.checks import CheckFailed, _describe
+from helpers.checks import CheckFailed
+from helpers.values import describe
 
 __all__ = [
     "numerical_gradient",
@@ -46,12 +47,12 @@ _WORST = 5     # worst entries kept per mismatching parameter
 def _check_callable(func, f):
     if not callable(f):
         raise TypeError(f"{func}: `f` must be a function taking no arguments that returns "
-                        f"the scalar loss, got {_describe(f)}")
+                        f"the scalar loss, got {describe(f)}")
 
 
 def _check_float_array(func, arg, x):
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{func}: `{arg}` must be a float numpy array, got {_describe(x)}")
+        raise TypeError(f"{func}: `{arg}` must be a float numpy array, got {describe(x)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{func}: `{arg}` must be a float numpy array, got dtype {x.dtype}: "
                         f"the perturbations of size h would be truncated (convert with "
@@ -63,7 +64,7 @@ def _check_float_array(func, arg, x):
 
 def _check_step(func, h):
     if isinstance(h, bool) or not isinstance(h, numbers.Real) or not (0 < h < np.inf):
-        raise ValueError(f"{func}: `h` must be a positive finite number, got {_describe(h)}")
+        raise ValueError(f"{func}: `h` must be a positive finite number, got {describe(h)}")
 
 
 def _loss_value(func, f, where) -> float:
@@ -74,7 +75,7 @@ def _loss_value(func, f, where) -> float:
     arr = np.asarray(value)
     if arr.size != 1 or arr.dtype.kind not in "biuf":
         raise TypeError(f"{func}: `f()` must return a single real number (the loss), "
-                        f"got {_describe(value)}")
+                        f"got {describe(value)}")
     loss = float(arr.reshape(()))
     if not np.isfinite(loss):
         raise FloatingPointError(f"{func}: `f()` returned {loss} {where}")
@@ -156,7 +157,7 @@ def relative_error(a, b) -> float:
             arr = np.asarray(None)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"relative_error: `{arg}` must be array-like of real numbers, "
-                            f"got {_describe(value)}")
+                            f"got {describe(value)}")
         arrays.append(arr)
     if arrays[0].shape != arrays[1].shape:
         raise ValueError(f"relative_error: `a` and `b` must have the same shape, "
@@ -293,27 +294,27 @@ def _validate_check_args(f, params, grads, h, tol, atol, max_entries, rng):
     _check_callable("gradient_check", f)
     if not isinstance(params, dict) or not params:
         raise TypeError(f"gradient_check: `params` must be a non-empty dict of name -> float "
-                        f"array, got {_describe(params)}")
+                        f"array, got {describe(params)}")
     for name, value in params.items():
         if not isinstance(name, str):
-            raise TypeError(f"gradient_check: parameter names must be str, got {_describe(name)}")
+            raise TypeError(f"gradient_check: parameter names must be str, got {describe(name)}")
         _check_float_array("gradient_check", f"params[{name!r}]", value)
     if not isinstance(grads, dict):
         raise TypeError(f"gradient_check: `grads` must be a dict of name -> array "
-                        f"(e.g. {{'dWxh': ...}}), got {_describe(grads)}")
+                        f"(e.g. {{'dWxh': ...}}), got {describe(grads)}")
     _check_step("gradient_check", h)
     for arg, value in (("tol", tol), ("atol", atol)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
             raise ValueError(f"gradient_check: `{arg}` must be a non-negative number, "
-                             f"got {_describe(value)}")
+                             f"got {describe(value)}")
     if max_entries is not None and (isinstance(max_entries, bool)
                                     or not isinstance(max_entries, numbers.Integral)
                                     or max_entries < 1):
         raise ValueError(f"gradient_check: `max_entries` must be a positive int or None, "
-                         f"got {_describe(max_entries)}")
+                         f"got {describe(max_entries)}")
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise TypeError(f"gradient_check: `rng` must be a numpy.random.Generator or None, "
-                        f"got {_describe(rng)}")
+                        f"got {describe(rng)}")
 
 
 def _check_one(f, name, param, grads, h, tol, atol, max_entries, rng) -> ParamResult:
@@ -325,7 +326,7 @@ def _check_one(f, name, param, grads, h, tol, atol, max_entries, rng) -> ParamRe
         grad = np.asarray(grad, dtype=np.float64)
     except (TypeError, ValueError):
         return ParamResult(name, "missing", total=param.size,
-                           message=f"grads[{key!r}] is not an array of numbers: {_describe(grad)}")
+                           message=f"grads[{key!r}] is not an array of numbers: {describe(grad)}")
     if grad.shape != param.shape:
         return ParamResult(name, "shape", total=param.size,
                            message=f"{key} has shape {grad.shape} but {name} has shape {param.shape}")

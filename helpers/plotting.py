@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 from matplotlib.axes import Axes
 
-from helpers.checks import _describe, _is_tensor, _tensor_to_numpy
+from helpers.values import describe, is_tensor, tensor_to_numpy
 
 __all__ = [
     "plot_distribution",
@@ -50,14 +50,14 @@ def _readable(label) -> str:
 def _as_real_array(func, arg, value) -> np.ndarray:
     """``value`` (array-like or torch tensor) as a float64 array, or TypeError."""
     if value is None or isinstance(value, (str, bytes, dict, set)):
-        raise TypeError(f"{func}: `{arg}` must be an array of numbers, got {_describe(value)}")
-    arr = _tensor_to_numpy(value) if _is_tensor(value) else value
+        raise TypeError(f"{func}: `{arg}` must be an array of numbers, got {describe(value)}")
+    arr = tensor_to_numpy(value) if is_tensor(value) else value
     try:
         arr = np.asarray(arr)
     except (TypeError, ValueError):
         arr = np.asarray(None)
     if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{func}: `{arg}` must be an array of real numbers, got {_describe(value)}")
+        raise TypeError(f"{func}: `{arg}` must be an array of real numbers, got {describe(value)}")
     return arr.astype(np.float64)
 
 
@@ -72,29 +72,29 @@ def _check_labels(func, arg, labels, n) -> list | None:
     """``labels`` (None, or a sequence of n str/ints; a str is a sequence of chars)."""
     if labels is None:
         return None
-    if (_is_tensor(labels) or isinstance(labels, (dict, set, bytes))
+    if (is_tensor(labels) or isinstance(labels, (dict, set, bytes))
             or not hasattr(labels, "__len__")):
         raise TypeError(f"{func}: `{arg}` must be a sequence of {n} strings (e.g. vocab.chars) "
-                        f"or None, got {_describe(labels)}")
+                        f"or None, got {describe(labels)}")
     labels = list(labels)
     if len(labels) != n:
         raise ValueError(f"{func}: `{arg}` must have one label per entry ({n}), got "
                          f"{len(labels)} labels")
     for i, label in enumerate(labels):
         if isinstance(label, bool) or not isinstance(label, (str, numbers.Integral)):
-            raise TypeError(f"{func}: `{arg}[{i}]` must be a str (or int), got {_describe(label)}")
+            raise TypeError(f"{func}: `{arg}[{i}]` must be a str (or int), got {describe(label)}")
     return labels
 
 
 def _check_ax(func, ax) -> None:
     if ax is not None and not isinstance(ax, Axes):
         raise TypeError(f"{func}: `ax` must be a matplotlib Axes (e.g. from plt.subplots()) "
-                        f"or None, got {_describe(ax)}")
+                        f"or None, got {describe(ax)}")
 
 
 def _check_text(func, arg, value) -> None:
     if value is not None and not isinstance(value, str):
-        raise TypeError(f"{func}: `{arg}` must be a str or None, got {_describe(value)}")
+        raise TypeError(f"{func}: `{arg}` must be a str or None, got {describe(value)}")
 
 
 def _new_axes(width, height) -> Axes:
@@ -125,7 +125,7 @@ def _highlighted(highlight, labels, n) -> set:
             indices.add(int(item))
         else:
             raise TypeError(f"plot_distribution: `highlight` must be a label, an index or a "
-                            f"list of them, got {_describe(item)}")
+                            f"list of them, got {describe(item)}")
     return indices
 
 
@@ -165,7 +165,7 @@ def plot_distribution(probs, labels=None, *, title=None, top_k=None, ax=None, hi
     _check_text(func, "title", title)
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral)
                               or top_k < 1):
-        raise ValueError(f"{func}: `top_k` must be an int >= 1 or None, got {_describe(top_k)}")
+        raise ValueError(f"{func}: `top_k` must be an int >= 1 or None, got {describe(top_k)}")
     _check_ax(func, ax)
     marked = _highlighted(highlight, labels, n)
 
@@ -239,7 +239,7 @@ def plot_losses(losses, *, smoothed=None, ax=None, title="Training loss", ylabel
     for arg, value in (("title", title), ("ylabel", ylabel), ("xlabel", xlabel)):
         _check_text(func, arg, value)
     if not isinstance(logy, (bool, np.bool_)):
-        raise TypeError(f"{func}: `logy` must be True or False, got {_describe(logy)}")
+        raise TypeError(f"{func}: `logy` must be True or False, got {describe(logy)}")
     if logy and (raw <= 0).any():
         raise ValueError(f"{func}: `logy=True` needs positive losses, got {raw.min():g}")
     _check_ax(func, ax)
@@ -303,7 +303,7 @@ def plot_heatmap(values, *, row_labels=None, col_labels=None, title=None, ax=Non
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
                                   or not np.isfinite(value)):
             raise TypeError(f"{func}: `{arg}` must be a finite number or None, "
-                            f"got {_describe(value)}")
+                            f"got {describe(value)}")
     if vmin is not None and vmax is not None and not vmin < vmax:
         raise ValueError(f"{func}: `vmin` must be smaller than `vmax`, got {vmin} and {vmax}")
     _check_ax(func, ax)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers import COURSE_ROOT
-from helpers.checks import _describe
+from helpers.values import describe
 from helpers.data import CharVocab
 
 __all__ = ["KIT_WEIGHTS", "OWN_WEIGHTS", "PARAM_NAMES", "save_char_rnn", "load_char_rnn", "load_trained_char_rnn",
@@ -53,14 +53,14 @@ def param_shapes(vocab_size: int, hidden_size: int) -> dict[str, tuple[int, int]
 def _validate_params(func: str, params, vocab_size: int) -> int:
     """Check names, shapes and dtypes; return H."""
     if not isinstance(params, dict):
-        raise TypeError(f"{func}: `params` must be a dict of arrays {PARAM_NAMES}, got {_describe(params)}")
+        raise TypeError(f"{func}: `params` must be a dict of arrays {PARAM_NAMES}, got {describe(params)}")
     missing = [k for k in PARAM_NAMES if k not in params]
     if missing:
         raise ValueError(f"{func}: `params` lacks {missing}; it must hold {list(PARAM_NAMES)}")
     for name in PARAM_NAMES:
         value = params[name]
         if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
-            raise TypeError(f"{func}: `params['{name}']` must be a float numpy array, got {_describe(value)}")
+            raise TypeError(f"{func}: `params['{name}']` must be a float numpy array, got {describe(value)}")
         if not np.isfinite(value).all():
             raise ValueError(f"{func}: `params['{name}']` holds nan or inf: training diverged, "
                              f"lower the learning rate or clip the gradients")
@@ -92,7 +92,7 @@ def save_char_rnn(path, params: dict, chars, *, meta: dict | None = None) -> Pat
     try:
         meta_text = json.dumps(meta or {}, sort_keys=True)
     except TypeError as err:
-        raise TypeError(f"save_char_rnn: `meta` must be JSON-serialisable, got {_describe(meta)} ({err})") from None
+        raise TypeError(f"save_char_rnn: `meta` must be JSON-serialisable, got {describe(meta)} ({err})") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

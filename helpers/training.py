@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from helpers.checks import _describe
+from helpers.values import describe
 
 __all__ = [
     "seed_everything",
@@ -44,7 +44,7 @@ def seed_everything(seed) -> np.random.Generator:
     - ``np.random.default_rng(seed)``: pass it on as the ``rng`` argument.
     """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed_everything: `seed` must be an int, got {_describe(seed)}")
+        raise TypeError(f"seed_everything: `seed` must be an int, got {describe(seed)}")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed_everything: `seed` must be in [0, 2**32 - 1], got {seed}")
     seed = int(seed)
@@ -92,16 +92,16 @@ def progress(iterable=None, *, total=None, desc=None, **kwargs):
     if total is not None and (isinstance(total, bool) or not isinstance(total, numbers.Integral)
                               or total < 0):
         raise ValueError(f"progress: `total` must be a non-negative int or None, "
-                         f"got {_describe(total)}")
+                         f"got {describe(total)}")
     if desc is not None and not isinstance(desc, str):
-        raise TypeError(f"progress: `desc` must be a str or None, got {_describe(desc)}")
+        raise TypeError(f"progress: `desc` must be a str or None, got {describe(desc)}")
     disable = bool(kwargs.pop("disable", False)) or _progress_disabled()
     return tqdm(iterable, total=total, desc=desc, disable=disable, **kwargs)
 
 
 def _validate_beta(func, beta):
     if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < 1:
-        raise ValueError(f"{func}: `beta` must be a number in [0, 1), got {_describe(beta)}")
+        raise ValueError(f"{func}: `beta` must be a number in [0, 1), got {describe(beta)}")
 
 
 def smooth_losses(losses, *, beta=0.999, start=None) -> np.ndarray:
@@ -122,7 +122,7 @@ def smooth_losses(losses, *, beta=0.999, start=None) -> np.ndarray:
         arr = np.asarray(losses, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"smooth_losses: `losses` must be a sequence of numbers, "
-                        f"got {_describe(losses)}") from None
+                        f"got {describe(losses)}") from None
     if arr.ndim != 1:
         raise ValueError(f"smooth_losses: `losses` must be 1-D (one loss per step), "
                          f"got shape {arr.shape}")
@@ -131,7 +131,7 @@ def smooth_losses(losses, *, beta=0.999, start=None) -> np.ndarray:
         raise ValueError(f"smooth_losses: `losses` must be finite, got {arr[first]} at index {first}")
     _validate_beta("smooth_losses", beta)
     if start is not None and (isinstance(start, bool) or not isinstance(start, numbers.Real)):
-        raise TypeError(f"smooth_losses: `start` must be a number or None, got {_describe(start)}")
+        raise TypeError(f"smooth_losses: `start` must be a number or None, got {describe(start)}")
     if start is not None and not math.isfinite(start):
         raise ValueError(f"smooth_losses: `start` must be finite, got {start}")
     out = np.empty_like(arr)
@@ -169,26 +169,26 @@ def _as_loss(value, step) -> float:
     arr = np.asarray(value) if not isinstance(value, (str, bytes)) else None
     if arr is None or arr.size != 1 or arr.dtype.kind not in "biuf":
         raise TypeError(f"train: `step_fn` must return the loss as a number, got "
-                        f"{_describe(value)} at step {step}")
+                        f"{describe(value)} at step {step}")
     return float(arr.reshape(()))
 
 
 def _validate_train_args(step_fn, n_steps, desc, log_every, on_log, time_limit):
     if not callable(step_fn):
-        raise TypeError(f"train: `step_fn` must be a function step -> loss, got {_describe(step_fn)}")
+        raise TypeError(f"train: `step_fn` must be a function step -> loss, got {describe(step_fn)}")
     for arg, value, low in (("n_steps", n_steps, 0), ("log_every", log_every, 1)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"train: `{arg}` must be an int >= {low}, got {_describe(value)}")
+            raise ValueError(f"train: `{arg}` must be an int >= {low}, got {describe(value)}")
     if not isinstance(desc, str):
-        raise TypeError(f"train: `desc` must be a str, got {_describe(desc)}")
+        raise TypeError(f"train: `desc` must be a str, got {describe(desc)}")
     if on_log is not None and not callable(on_log):
         raise TypeError(f"train: `on_log` must be a function (step, history) or None, "
-                        f"got {_describe(on_log)}")
+                        f"got {describe(on_log)}")
     if time_limit is not None and (isinstance(time_limit, bool)
                                    or not isinstance(time_limit, numbers.Real)
                                    or not time_limit > 0):
         raise ValueError(f"train: `time_limit` must be a positive number of seconds or None, "
-                         f"got {_describe(time_limit)}")
+                         f"got {describe(time_limit)}")
 
 
 def train(step_fn, n_steps, *, desc="training", log_every=100, on_log=None,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 import ipywidgets as widgets
 import numpy as np
 
-from helpers.checks import _describe
+from helpers.values import describe
 
 __all__ = ["DEFAULT_SAMPLERS", "TemperatureExplorer", "temperature_explorer"]
 
@@ -37,7 +37,7 @@ DEFAULT_SAMPLERS = ("softmax + rng.choice", "Gumbel-max")
 def _positive_number(func, arg, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
             or not value > 0:
-        raise ValueError(f"{func}: `{arg}` must be a positive finite number, got {_describe(value)}")
+        raise ValueError(f"{func}: `{arg}` must be a positive finite number, got {describe(value)}")
     return float(value)
 
 
@@ -46,23 +46,23 @@ def _validate(next_distribution, generate, labels, temperatures, samplers, initi
     for arg, value, what in (("next_distribution", next_distribution, "(temperature, sampler) -> probabilities"),
                              ("generate", generate, "(temperature, sampler) -> str")):
         if not callable(value):
-            raise TypeError(f"{func}: `{arg}` must be a function {what}, got {_describe(value)}")
+            raise TypeError(f"{func}: `{arg}` must be a function {what}, got {describe(value)}")
     if isinstance(temperatures, (str, bytes)) or not isinstance(temperatures, Sequence) \
             or len(temperatures) != 2:
         raise ValueError(f"{func}: `temperatures` must be a pair (lowest, highest), "
-                         f"e.g. (0.1, 10), got {_describe(temperatures)}")
+                         f"e.g. (0.1, 10), got {describe(temperatures)}")
     low = _positive_number(func, "temperatures[0]", temperatures[0])
     high = _positive_number(func, "temperatures[1]", temperatures[1])
     if not low < high:
         raise ValueError(f"{func}: `temperatures` must be (lowest, highest) with lowest < highest, "
                          f"got {tuple(temperatures)}")
     if isinstance(samplers, (str, bytes)) or not isinstance(samplers, Sequence):
-        raise TypeError(f"{func}: `samplers` must be a list of sampler names (str), got {_describe(samplers)}")
+        raise TypeError(f"{func}: `samplers` must be a list of sampler names (str), got {describe(samplers)}")
     if not samplers:
         raise ValueError(f"{func}: `samplers` must name at least one sampler, got an empty list")
     for name in samplers:
         if not isinstance(name, str) or not name:
-            raise TypeError(f"{func}: `samplers` must hold non-empty str names, got {_describe(name)}")
+            raise TypeError(f"{func}: `samplers` must hold non-empty str names, got {describe(name)}")
     if len(set(samplers)) != len(samplers):
         raise ValueError(f"{func}: `samplers` holds a name twice: {list(samplers)}")
     initial = _positive_number(func, "initial", initial)
@@ -73,12 +73,12 @@ def _validate(next_distribution, generate, labels, temperatures, samplers, initi
             labels = list(labels)
         if not isinstance(labels, Sequence) or not all(isinstance(x, (str, numbers.Integral)) for x in labels):
             raise TypeError(f"{func}: `labels` must be None, a str or a list of labels (str or int), "
-                            f"got {_describe(labels)}")
+                            f"got {describe(labels)}")
         labels = list(labels)
     if title is not None and not isinstance(title, str):
-        raise TypeError(f"{func}: `title` must be a str or None, got {_describe(title)}")
+        raise TypeError(f"{func}: `title` must be a str or None, got {describe(title)}")
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1):
-        raise ValueError(f"{func}: `top_k` must be an int >= 1 or None, got {_describe(top_k)}")
+        raise ValueError(f"{func}: `top_k` must be an int >= 1 or None, got {describe(top_k)}")
     return labels, (low, high), list(samplers), initial
 
 
@@ -90,7 +90,7 @@ def _as_probabilities(value, labels) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{where} must return V probabilities, got {_describe(value)}") from None
+        raise TypeError(f"{where} must return V probabilities, got {describe(value)}") from None
     if not (arr.ndim == 1 or (arr.ndim == 2 and 1 in arr.shape)) or arr.size == 0:
         raise ValueError(f"{where} must return V probabilities of shape (V,) or (V, 1), got shape {arr.shape}")
     arr = arr.ravel()
@@ -176,7 +176,7 @@ class TemperatureExplorer(widgets.VBox):
         probs = _as_probabilities(self._next_distribution(temperature, sampler), self._labels)
         text = self._generate(temperature, sampler)
         if not isinstance(text, str):
-            raise TypeError(f"temperature_explorer: `generate` must return a str, got {_describe(text)}")
+            raise TypeError(f"temperature_explorer: `generate` must return a str, got {describe(text)}")
         probs = probs / probs.sum()
         figure = Figure(figsize=(min(max(5.0, 0.16 * probs.size + 1.5), 14.0), 3.2), layout="constrained")
         ax = figure.add_subplot()

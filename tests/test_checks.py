@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import COURSE_ROOT
 from helpers import checks as C
 from helpers.checks import (CheckFailed, MissingExpectedValue, check_array, check_expected,
                             check_scalar, check_shape, check_true, expected)
@@ -451,7 +452,7 @@ def test_keys_must_be_dotted_names(key):
 
 
 def test_expected_dir_defaults_to_the_package_folder(tmp_path, monkeypatch):
-    assert C.expected_dir() == C.COURSE_ROOT / "helpers" / "expected"
+    assert C.expected_dir() == COURSE_ROOT / "helpers" / "expected"
     monkeypatch.setenv(C.EXPECTED_DIR_ENV, str(tmp_path))
     assert C.expected_dir() == tmp_path
 

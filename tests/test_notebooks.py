@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from helpers import instructor
-from helpers.checks import _decode
+from helpers.expected_values import decode
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def test_solution_executes_and_expected_values_are_current(course_root, tmp_path
     assert sorted(fresh) == sorted(committed), \
         f"the visible tests use other keys than {committed_path.name} holds: run `python3 kit.py release`"
     for key in fresh:
-        want, got = _decode(key, committed[key]), _decode(key, fresh[key])
+        want, got = decode(key, committed[key]), decode(key, fresh[key])
         # Not bit-for-bit: another BLAS may round the last digit differently.
         assert np.shape(want) == np.shape(got) and np.allclose(got, want, rtol=1e-10, atol=1e-12), \
             f"{key}: the solution now gives {got}, {committed_path.name} holds {want}: run `python3 kit.py release`"
