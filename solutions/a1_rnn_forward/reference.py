@@ -1,0 +1,145 @@
+"""Assignment 1's hidden-test references and comparisons, written once (instructor-only).
+
+The hidden tests import from here inside a function; the release inlines what they import
+(helpers/instructor/references.py). Comparisons use torch, never numpy's comparison
+functions, which a submission can replace.
+"""
+import numpy as np
+import torch
+from scipy.stats import chi2
+
+PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
+
+
+def generators(*seeds):
+    """(seed, numpy Generator) for each seed. Tests use fixed seeds and None, a fresh seed at every
+    grading, so that answers hard-coded for known inputs cannot pass."""
+    return [(seed, np.random.default_rng(seed)) for seed in seeds]
+
+
+def param_shapes(V, H):
+    """name -> shape: Wxh (H, V), Whh (H, H), Why (V, H), bh (H, 1), by (V, 1)."""
+    return {"Wxh": (H, V), "Whh": (H, H), "Why": (V, H), "bh": (H, 1), "by": (V, 1)}
+
+
+def random_params(rng, V, H, scale):
+    """Parameters with independent normal(0, scale) entries, drawn from rng in PARAM_NAMES order."""
+    return {name: rng.normal(0.0, scale, shape) for name, shape in param_shapes(V, H).items()}
+
+
+def random_one_hot(rng, V):
+    """A one-hot column (V, 1) at an index drawn from rng."""
+    x = np.zeros((V, 1))
+    x[rng.integers(V), 0] = 1.0
+    return x
+
+
+def explain(got, want, tol=1e-10):
+    """What differs between got (array-like) and want (tensor or array), in words; '' when got has
+    want's shape, is finite, and |got - want| <= tol * max(1, max |want|) everywhere."""
+    want = torch.as_tensor(want, dtype=torch.float64)
+    try:
+        got = torch.as_tensor(got, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return f"got {type(got).__name__}, not an array of numbers"
+    if tuple(got.shape) != tuple(want.shape):
+        return f"shape {tuple(got.shape)}, want {tuple(want.shape)}"
+    if got.numel() == 0:
+        return ""
+    if not torch.isfinite(got).all().item():
+        return "nan or inf"
+    error = (got - want).abs().max().item()
+    if error > tol * max(1.0, want.abs().max().item()):
+        return f"largest error {error:.3g}"
+    return ""
+
+
+def close(got, want, tol=1e-10):
+    """True when explain(got, want, tol) finds nothing: same shape, finite, within tol (relative to max(1, |want|))."""
+    return explain(got, want, tol) == ""
+
+
+def tensors(params):
+    """The parameters as float64 tensors, same names and shapes."""
+    return {name: torch.as_tensor(value, dtype=torch.float64) for name, value in params.items()}
+
+
+def step_forward(x, h_prev, params):
+    """Reference RNN step in torch: (h (H, 1), y (V, 1), p (V, 1)) for x (V, 1) and h_prev (H, 1)."""
+    P = tensors(params)
+    x, h_prev = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(h_prev, dtype=torch.float64)
+    h = torch.tanh(P["Wxh"] @ x + P["Whh"] @ h_prev + P["bh"])
+    y = P["Why"] @ h + P["by"]
+    return h, y, torch.softmax(y, dim=0)
+
+
+def forward(inputs, targets, h_prev, params):
+    """Reference forward pass in torch: (summed cross-entropy: float, [h_t (H, 1)], [p_t (V, 1)]) over the T steps."""
+    P = tensors(params)
+    h, hs, logits = torch.as_tensor(h_prev, dtype=torch.float64), [], []
+    for ix in inputs:
+        h = torch.tanh(P["Wxh"][:, [ix]] + P["Whh"] @ h + P["bh"])
+        hs.append(h)
+        logits.append(P["Why"] @ h + P["by"])
+    loss = torch.nn.functional.cross_entropy(torch.cat(logits, dim=1).T, torch.tensor(targets), reduction="sum")
+    return loss.item(), hs, [torch.softmax(y, dim=0) for y in logits]
+
+
+def one_hot_column(ix, V):
+    """Reference one-hot column in torch: (V, 1), float64."""
+    return torch.nn.functional.one_hot(torch.tensor(int(ix)), V).double().reshape(V, 1)
+
+
+def hot_index(x):
+    """The index of the largest entry of x (a one-hot of any shape)."""
+    return int(torch.as_tensor(x).reshape(-1).argmax())
+
+
+def block_one_hot(ix, vocab_size):
+    """A correct one_hot: (V, 1)."""
+    return one_hot_column(ix, vocab_size).numpy()
+
+
+def softmax_column(y):
+    """Reference softmax in torch of a column of logits (V, 1): (V, 1), float64."""
+    return torch.softmax(torch.as_tensor(y, dtype=torch.float64), dim=0)
+
+
+def block_softmax(y):
+    """A correct softmax of a column (V, 1)."""
+    return softmax_column(y).numpy()
+
+
+def block_rnn_step_forward(x, h_prev, params):
+    """A correct rnn_step_forward with numpy results: (h (H, 1), y (V, 1), p (V, 1))."""
+    return tuple(value.numpy() for value in step_forward(x, h_prev, params))
+
+
+def use_reference_blocks(namespace, names):
+    """Put correct versions of the graded functions `names` into `namespace` (the notebook's
+    globals) until the running cell ends: the whole test cell, the visible checks included, then
+    runs on them, so that a bug in one of them costs only the points of its own cell."""
+    from IPython import get_ipython
+
+    blocks = {"one_hot": block_one_hot, "softmax": block_softmax, "rnn_step_forward": block_rnn_step_forward}
+    saved = {name: namespace[name] for name in names if name in namespace}
+    shell = get_ipython()
+
+    def restore(*args):
+        for name in names:
+            if name in saved:
+                namespace[name] = saved[name]
+            else:
+                namespace.pop(name, None)
+        shell.events.unregister("post_run_cell", restore)
+
+    namespace.update({name: blocks[name] for name in names})
+    shell.events.register("post_run_cell", restore)
+
+
+def chi_square_p(counts, probs):
+    """p-value of Pearson's chi-square test that counts (K,) were drawn from probs (K,)."""
+    counts = torch.as_tensor(counts, dtype=torch.float64)
+    expected = counts.sum() * torch.as_tensor(probs, dtype=torch.float64)
+    statistic = (((counts - expected) ** 2) / expected).sum().item()
+    return float(chi2.sf(statistic, df=len(probs) - 1))
