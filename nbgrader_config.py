@@ -35,11 +35,13 @@ c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
 c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
 c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
 
-# The release: nbgrader's generate_assignment pipeline, with the hidden tests' imports of the
-# assignment's reference.py inlined first, so that the gradebook stores self-contained hidden tests
-# (helpers/instructor/references.py).
+# The release: nbgrader's generate_assignment pipeline, with two steps first, before the gradebook
+# stores the test cells: the hidden tests' imports of the assignment's reference.py are inlined, so
+# that the stored hidden tests are self-contained (helpers/instructor/references.py), and each visible
+# test cell shows the recorded values its checks expect (helpers/instructor/release.py, ShowExpected).
 c.GenerateAssignment.preprocessors = [
     "helpers.instructor.references.InlineReferences",
+    "helpers.instructor.release.ShowExpected",
     "nbgrader.preprocessors.IncludeHeaderFooter",
     "nbgrader.preprocessors.InstantiateTests",
     "nbgrader.preprocessors.LockCells",

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from helpers import instructor
@@ -102,3 +103,37 @@ def test_the_reference_module_stays_with_the_instructor(course_root, assignment)
         lines = {line.strip() for line in reference.read_text(encoding="utf-8").splitlines() if long_enough(line.strip())}
         assert lines & instructor.secret_lines(course_root, assignment, ("HIDDEN TESTS",)), \
             "the leak tests must look for the reference module's lines"
+
+
+def test_a_visible_test_cell_shows_the_values_it_expects():
+    from helpers.instructor.release import show_expected
+
+    stored = {"a9.h": np.array([[0.5], [-0.25]]), "a9.loss": 4.1743872699, "a9.big": np.arange(40.0).reshape(4, 10)}
+    source = ('# one step: h and the loss\ncheck_expected("a9.h", h)\ncheck_expected(\'a9.loss\', loss)\n'
+              'check_expected("a9.big", W)\ncheck_expected("a9.unknown", x)\n'
+              '### BEGIN HIDDEN TESTS\ncheck_expected("a9.hidden", 1)\n### END HIDDEN TESTS')
+    lines = show_expected(source, lambda key: stored[key]).splitlines()
+    assert lines[:5] == ["# one step: h and the loss", "# expected (recorded from the reference solution):",
+                         "#   a9.h: shape (2, 1): 0.5, -0.25", "#   a9.loss: 4.174",
+                         "#   a9.big: shape (4, 10), the first 8 of 40 in row order: 0, 1, 2, 3, 4, 5, 6, 7"]
+    assert lines[5:] == source.splitlines()[1:], "the cell's code is kept as it was"
+    assert show_expected("x = 1", lambda key: stored[key]) == "x = 1"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_test_cells_show_their_recorded_values(course_root, assignment):
+    from helpers.expected_values import expected
+    from helpers.instructor.release import CHECK_EXPECTED, REGION
+
+    for source in sorted((course_root / "solutions" / assignment).glob("*.ipynb")):
+        released = {c.metadata.nbgrader.grade_id: c.source
+                    for c in nbformat.read(course_root / "notebooks" / assignment / source.name, as_version=4).cells
+                    if c.metadata.get("nbgrader", {}).get("grade")}
+        for cell in nbformat.read(source, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+                continue
+            for key in CHECK_EXPECTED.findall(REGION.sub("", cell.source)):
+                expected(key)  # recorded
+                assert f"#   {key}: " in released[meta["grade_id"]], \
+                    f"{source.name}, {meta['grade_id']}: the release does not show {key}; run `python3 kit.py release`"

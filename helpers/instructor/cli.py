@@ -25,10 +25,10 @@ from helpers.instructor.course import GRADING, GradingError, default_db_url
 
 
 def _release(args) -> int:
-    out = release.generate_release(only=args.assignments or None)
-    print(f"released into {out}")
+    # Expected values first: the student versions show them in their visible test cells.
     if not args.no_expected:
         print(f"expected values recorded in {release.record_expected(only=args.assignments or None)}")
+    print(f"released into {release.generate_release(only=args.assignments or None)}")
     return 0
 
 

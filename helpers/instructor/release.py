@@ -4,9 +4,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import textwrap
 from pathlib import Path
 
 import nbformat
+import numpy as np
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 from helpers import COURSE_ROOT
 from helpers.instructor.course import GRADING, GradingError, assignments, check_assignment, default_db_url, nbgrader
@@ -102,3 +105,73 @@ def record_expected(root: Path = COURSE_ROOT, *, out_dir: Path | None = None,
             os.replace(Path(scratch) / name, out_dir / name)
     return out_dir
 
+
+
+# ------------------------------------------------------------------------------------------------
+# The expected values, shown in the student's visible test cells
+# ------------------------------------------------------------------------------------------------
+#: A check of a recorded value with a literal key (keys built at run time are not shown).
+CHECK_EXPECTED = re.compile(r"""\bcheck_expected\(\s*["']([A-Za-z0-9_.-]+)["']""")
+SHOWN_ENTRIES = 8  # an array with more entries is shown by its shape and first entries
+LINE_WIDTH = 100
+
+
+def _number(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return f"{complex(value):.4g}" if isinstance(value, complex) else f"{float(value):.4g}"
+
+
+def describe_expected(value) -> str:
+    """A recorded value in one line: `0.6931`, `[0.09003, 0.2447, 0.6652]`, or its shape and (first) entries."""
+    if not isinstance(value, np.ndarray):
+        return _number(value)
+    flat = [_number(v) for v in value.reshape(-1)[:SHOWN_ENTRIES]]
+    if value.size <= SHOWN_ENTRIES and value.ndim <= 1:
+        return "[" + ", ".join(flat) + "]"
+    if value.size <= SHOWN_ENTRIES:
+        return f"shape {value.shape}: {', '.join(flat)}"
+    return f"shape {value.shape}, the first {len(flat)} of {value.size} in row order: {', '.join(flat)}"
+
+
+def expected_comment(keys: list[str], lookup) -> list[str]:
+    """The comment lines that show what the checks of `keys` expect (keys `lookup` cannot find are left out)."""
+    lines = []
+    for key in dict.fromkeys(keys):
+        try:
+            shown = describe_expected(lookup(key))
+        except KeyError:
+            continue
+        text = f"#   {key}: {shown}"
+        lines += textwrap.wrap(text, LINE_WIDTH, subsequent_indent="#       ", break_on_hyphens=False)
+    return ["# expected (recorded from the reference solution):", *lines] if lines else []
+
+
+def show_expected(source: str, lookup) -> str:
+    """`source` of a visible test cell with the values its `check_expected` calls expect, as comments
+    after its first line (the comment naming what it checks)."""
+    visible = REGION.sub("", source)
+    comment = expected_comment(CHECK_EXPECTED.findall(visible), lookup)
+    if not comment:
+        return source
+    first, _, rest = source.partition("\n")
+    if not first.lstrip().startswith("#"):
+        return "\n".join([*comment, source])
+    return "\n".join([first, *comment, rest]) if rest else "\n".join([first, *comment])
+
+
+class ShowExpected(NbGraderPreprocessor):
+    """generate_assignment: the visible test cells show the numbers they expect, as CS231n prints
+    `expected_next_h` beside the student's result. Runs before the gradebook stores the test cells,
+    so that grading restores the same cells; the values come from the expected-values files the
+    release has just recorded."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            from helpers.expected_values import expected
+
+            cell.source = show_expected(cell.source, expected)
+        return cell, resources
