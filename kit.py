@@ -26,6 +26,7 @@ runs with the environment's bin folder first on PATH.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,24 @@ TORCH = "torch==2.13.0"
 INSTRUCTOR_COMMANDS = ("release", "import", "grade", "export", "feedback", "grade-one", "student-kit")
 # The CPU build of PyTorch; PyPI's Linux wheel carries CUDA (several GB).
 TORCH_CPU_INDEX = os.environ.get("RNN_KIT_TORCH_INDEX", "https://download.pytorch.org/whl/cpu")
+
+
+# JupyterLab's defaults that a student meets first: a "Jupyter news?" prompt at every start and an
+# update check; both are off in the course's environment (its settings overrides).
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def quiet_lab(prefix: Path) -> None:
+    """Write LAB_OVERRIDES into the environment's JupyterLab settings (keeping other overrides)."""
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        current = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        current = {}
+    merged = {**current, **{k: {**current.get(k, {}), **v} for k, v in LAB_OVERRIDES.items()}}
+    if merged != current:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
 
 
 def venv_bin() -> Path:
@@ -85,12 +104,14 @@ def setup() -> None:
     if sys.version_info < (3, 11):
         sys.exit(f"kit.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     if STAMP.exists() and STAMP.read_text() == install_stamp():
+        quiet_lab(VENV)
         return
     if not venv_python().exists():
         print(f"Creating the course environment in {VENV} (first run: a few minutes)", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     install_torch_cpu()
     run(venv_python(), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]")
+    quiet_lab(VENV)
     STAMP.write_text(install_stamp())
 
 

@@ -271,3 +271,14 @@ def test_temperature_slider_redraws_the_plot_and_the_sample(page, lab):
     assert after["sample"] != before["sample"], "the sample did not change"
     entropy = [float(re.search(r"entropy ([\d.]+) nats", s["info"]).group(1)) for s in (before, after)]
     assert entropy[1] > entropy[0], f"a higher temperature must flatten the distribution: {entropy}"
+
+
+def test_no_news_prompt_greets_the_student(page, lab):
+    """The course's environment answers JupyterLab's "Jupyter news?" question (kit.py setup's overrides)."""
+    url = f"{lab.url}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={lab.token}"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        settings = json.load(resp)
+    assert settings["settings"].get("fetchNews") == "false", settings["settings"]
+    open_notebook(page, lab, "notebooks/a1_rnn_forward/rnn_forward.ipynb")
+    page.wait_for_timeout(3000)  # the prompt comes as a toast shortly after the start
+    assert page.get_by_text("official Jupyter news").count() == 0

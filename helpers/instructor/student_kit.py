@@ -72,6 +72,8 @@ COLAB_NUMPY = "2.0.2"
 #: torch, and JupyterLab with what `kit.py check` runs notebooks with.
 ENVIRONMENT_EXTRA = ("jupyterlab>=4.2,<5", "ipykernel>=6.29", "nbclient>=0.10", "nbformat>=5.9")
 CELL_TIMEOUT_ENV = "RNN_KIT_CELL_TIMEOUT"
+#: JupyterLab settings of the students' environments (also in the student kit.py): no news prompt.
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
 SETUP_LINE = re.compile(r"^KIT_WHEEL = None\b.*$", re.MULTILINE)
 #: Lines of solution regions or hidden tests that the runtime helpers also hold, read and found to give
 #: nothing away. A new such line stops the build until someone has read it and added it here.
@@ -340,7 +342,14 @@ def _environment_yml(requirements) -> str:
 def _post_build(wheel: str) -> str:
     return ("#!/bin/bash\n# Binder runs this once, after installing environment.yml: the course's helpers, then the\n"
             "# data (checked against data/manifest.json).\nset -euo pipefail\n"
-            f"pip install --no-deps wheels/{wheel}\npython -m helpers.data fetch --quiet\n")
+            f"pip install --no-deps wheels/{wheel}\npython -m helpers.data fetch --quiet\n"
+            "# No \"Jupyter news?\" prompt and no update check in JupyterLab (as kit.py setup does).\n"
+            "python - <<'EOF'\nimport json, pathlib, sys\n"
+            "path = pathlib.Path(sys.prefix, 'share', 'jupyter', 'lab', 'settings', 'overrides.json')\n"
+            "path.parent.mkdir(parents=True, exist_ok=True)\n"
+            "current = json.loads(path.read_text()) if path.is_file() else {}\n"
+            f"current.update({LAB_OVERRIDES!r})\n"
+            "path.write_text(json.dumps(current, indent=1))\nEOF\n")
 
 
 GITIGNORE = """\

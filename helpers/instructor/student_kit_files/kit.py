@@ -57,6 +57,24 @@ def kit_info() -> dict:
 # The environment
 
 
+# JupyterLab's defaults that a student meets first: a "Jupyter news?" prompt at every start and an
+# update check; both are off in the course's environment (its settings overrides).
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def quiet_lab(prefix: Path) -> None:
+    """Write LAB_OVERRIDES into the environment's JupyterLab settings (keeping other overrides)."""
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        current = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        current = {}
+    merged = {**current, **{k: {**current.get(k, {}), **v} for k, v in LAB_OVERRIDES.items()}}
+    if merged != current:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
+
+
 def venv_bin() -> Path:
     return VENV / ("Scripts" if os.name == "nt" else "bin")
 
@@ -92,6 +110,7 @@ def setup(info: dict) -> None:
         sys.exit(f"kit.py: Python {info['python_requires'].removeprefix('>=')} or newer is needed, this is "
                  f"{sys.version.split()[0]}; install a newer Python (python.org) and run kit.py with it")
     if STAMP.exists() and STAMP.read_text() == install_stamp(info):
+        quiet_lab(VENV)
         return
     if not venv_python().exists():
         print(f"Creating the course environment in {VENV} (first run: a few minutes)", flush=True)
@@ -111,6 +130,7 @@ def setup(info: dict) -> None:
     purelib = subprocess.run([str(venv_python()), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                              capture_output=True, text=True, check=True).stdout.strip()
     (Path(purelib) / "rnn_course_kit_student.pth").write_text(str(ROOT) + "\n", encoding="utf-8")
+    quiet_lab(VENV)
     STAMP.write_text(install_stamp(info))
 
 
