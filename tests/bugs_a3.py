@@ -72,3 +72,21 @@ MUTATIONS = [
              "torch.softmax((logits + g) / tau, dim=0)", loses=("test_gumbel_softmax_torch",),
              why="softmax over the batch axis instead of the categories"),
 ]
+
+# Correct solutions written another way: they keep full marks. The sampler is graded by the
+# distribution of its index (the notebook says so), so the report's softmax + rng.choice passes.
+ALTERNATIVES = [
+    ("alt_other_samplers", "softmax_temperature", '''def softmax_temperature(logits, temperature):
+    from scipy.special import logsumexp
+    scaled = np.asarray(logits, dtype=float) / temperature
+    return np.exp(scaled - logsumexp(scaled))
+'''),
+    ("alt_other_samplers", "gumbel_noise", '''def gumbel_noise(shape, rng):
+    return rng.gumbel(size=shape)
+'''),
+    ("alt_other_samplers", "gumbel_max_sample", '''def gumbel_max_sample(logits, rng, temperature=1.0):
+    # an exact sampler of softmax(logits / T), though not the Gumbel-max trick
+    p = softmax_temperature(logits, temperature).ravel()
+    return int(rng.choice(p.size, p=p))
+'''),
+]

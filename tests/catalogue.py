@@ -24,8 +24,10 @@ for _path in sorted(Path(__file__).parent.glob("bugs_*.py")):
 
 ALTERNATIVES: dict[str, list[Rewrite]] = {}
 HARD_CODERS: dict[str, list[Rewrite]] = {}
-for _path in sorted(Path(__file__).parent.glob("alternatives_*.py")):
+# (a bugs_<prefix>.py may hold its assignment's ALTERNATIVES and HARD_CODERS too)
+for _path in sorted([*Path(__file__).parent.glob("alternatives_*.py"), *Path(__file__).parent.glob("bugs_*.py")]):
     _module = importlib.import_module(_path.stem)
-    ALTERNATIVES[_module.ASSIGNMENT] = [Rewrite(student, ((cell, source),), why=f"alternative {cell}")
-                                        for student, cell, source in _module.ALTERNATIVES]
-    HARD_CODERS[_module.ASSIGNMENT] = list(getattr(_module, "HARD_CODERS", []))
+    ALTERNATIVES.setdefault(_module.ASSIGNMENT, []).extend(
+        Rewrite(student, ((cell, source),), why=f"alternative {cell}")
+        for student, cell, source in getattr(_module, "ALTERNATIVES", []))
+    HARD_CODERS.setdefault(_module.ASSIGNMENT, []).extend(getattr(_module, "HARD_CODERS", []))
