@@ -57,8 +57,8 @@ WHEEL_DIST = "rnn_course_kit_student"
 KIT_FOLDER = "rnn-course-kit-student-{version}"
 FILES = Path(__file__).resolve().parent / "student_kit_files"
 #: The modules of helpers/ that students get; every other file of helpers/ stays with the instructor.
-RUNTIME_MODULES = ("__init__.py", "checks.py", "data.py", "expected_values.py", "gradcheck.py", "plotting.py",
-                   "pretrained.py", "training.py", "values.py", "widgets.py")
+RUNTIME_MODULES = ("__init__.py", "charrnn.py", "checks.py", "data.py", "expected_values.py", "gradcheck.py",
+                   "plotting.py", "pretrained.py", "training.py", "values.py", "widgets.py")
 #: What the notebooks and the runtime helpers import, with floors and no exact pin: on Colab the
 #: preinstalled packages must do (a pinned torch would download gigabytes into every session).
 WHEEL_REQUIREMENTS = ("numpy>=1.26", "scipy>=1.11", "matplotlib>=3.8", "ipywidgets>=7.6", "tqdm>=4.66",
