@@ -2,8 +2,7 @@
 
 The hidden tests import from here inside a function; the release inlines what they import
 (helpers/instructor/references.py). Comparisons use torch, never numpy's comparison
-functions, which a submission can replace.
-"""
+functions, which a submission can replace."""
 import numpy as np
 import torch
 from scipy.stats import chi2
@@ -29,9 +28,9 @@ def random_params(rng, V, H, scale):
 
 def random_one_hot(rng, V):
     """A one-hot column (V, 1) at an index drawn from rng."""
-    x = np.zeros((V, 1))
-    x[rng.integers(V), 0] = 1.0
-    return x
+    column = np.zeros((V, 1))
+    column[rng.integers(V), 0] = 1.0
+    return column
 
 
 def explain(got, want, tol=1e-10):
@@ -49,9 +48,8 @@ def explain(got, want, tol=1e-10):
     if not torch.isfinite(got).all().item():
         return "nan or inf"
     error = (got - want).abs().max().item()
-    if error > tol * max(1.0, want.abs().max().item()):
-        return f"largest error {error:.3g}"
-    return ""
+    allowed = tol * max(1.0, want.abs().max().item())
+    return f"largest error {error:.3g}" if error > allowed else ""
 
 
 def close(got, want, tol=1e-10):
@@ -75,12 +73,12 @@ def step_forward(x, h_prev, params):
 
 def forward(inputs, targets, h_prev, params):
     """Reference forward pass in torch: (summed cross-entropy: float, [h_t (H, 1)], [p_t (V, 1)]) over the T steps."""
-    P = tensors(params)
+    W = tensors(params)
     h, hs, logits = torch.as_tensor(h_prev, dtype=torch.float64), [], []
     for ix in inputs:
-        h = torch.tanh(P["Wxh"][:, [ix]] + P["Whh"] @ h + P["bh"])
+        h = torch.tanh(W["Wxh"][:, [ix]] + W["Whh"] @ h + W["bh"])
         hs.append(h)
-        logits.append(P["Why"] @ h + P["by"])
+        logits.append(W["Why"] @ h + W["by"])
     loss = torch.nn.functional.cross_entropy(torch.cat(logits, dim=1).T, torch.tensor(targets), reduction="sum")
     return loss.item(), hs, [torch.softmax(y, dim=0) for y in logits]
 
@@ -115,13 +113,19 @@ def block_rnn_step_forward(x, h_prev, params):
     return tuple(value.numpy() for value in step_forward(x, h_prev, params))
 
 
-def use_reference_blocks(namespace, names):
-    """Put correct versions of the graded functions `names` into `namespace` (the notebook's
-    globals) until the running cell ends: the whole test cell, the visible checks included, then
-    runs on them, so that a bug in one of them costs only the points of its own cell."""
+# The graded functions in notebook order, with the correct versions the later test cells run on.
+GRADED = ("one_hot", "softmax", "rnn_step_forward", "rnn_forward", "init_params", "sample")
+
+
+def use_reference_blocks(namespace, cell):
+    """Until the running cell ends, put correct versions of the graded functions that come before
+    `cell` (a name in GRADED) into `namespace`, the notebook's globals: the whole test cell, the
+    visible checks included, then runs on them, so that a bug in one of them costs only the points
+    of its own cell."""
     from IPython import get_ipython
 
     blocks = {"one_hot": block_one_hot, "softmax": block_softmax, "rnn_step_forward": block_rnn_step_forward}
+    names = [name for name in GRADED[:GRADED.index(cell)] if name in blocks]
     saved = {name: namespace[name] for name in names if name in namespace}
     shell = get_ipython()
 
