@@ -12,17 +12,6 @@ import torch
 GATES = "fico"        # our order: forget, input, candidate, output
 TORCH_GATES = "ifco"  # torch.nn.LSTM's order: input, forget, candidate (its g), output
 
-# Test cell -> the earlier functions it runs with the references below, so that a bug in one of
-# them costs only the points of that function's own test cell.
-SWAPPED = {
-    "test_lstm_local_derivatives": ("lstm_step_forward",),
-    "test_lstm_step_jacobians": ("lstm_step_forward", "lstm_local_derivatives"),
-    "test_lstm_step_backward": ("lstm_step_forward", "lstm_local_derivatives"),
-    "test_lstm_forward": ("lstm_step_forward",),
-    "test_lstm_backward": ("lstm_step_forward", "lstm_local_derivatives", "lstm_step_backward", "lstm_forward"),
-    "test_init_lstm_params": ("lstm_step_forward", "lstm_local_derivatives", "lstm_step_backward", "lstm_forward",
-                              "lstm_backward")}
-
 
 # ---------------------------------------------------------------- comparisons
 def t64(value):
@@ -180,28 +169,6 @@ def backward(dhs, caches):
         dxs.insert(0, dx)
         grads = {name: total + step_grads[name] for name, total in grads.items()}
     return np.stack(dxs), dh, dc, grads
-
-
-def use_references(namespace, test_cell):
-    """For the rest of the running cell, the earlier functions SWAPPED[test_cell] are the references
-    above. namespace is the notebook's globals(); the student's own definitions come back when the
-    cell ends (IPython's post_run_cell event)."""
-    from IPython import get_ipython
-
-    references = {"lstm_step_forward": step_forward, "lstm_local_derivatives": local_derivatives,
-                  "lstm_step_backward": step_backward, "lstm_forward": forward, "lstm_backward": backward}
-    names = SWAPPED[test_cell]
-    students = {name: namespace[name] for name in names if name in namespace}
-    events = get_ipython().events
-
-    def restore(*args):
-        for name in names:
-            namespace.pop(name, None)
-        namespace.update(students)
-        events.unregister("post_run_cell", restore)
-
-    namespace.update({name: references[name] for name in names})
-    events.register("post_run_cell", restore)
 
 
 # ---------------------------------------------------------------- torch oracles
