@@ -137,3 +137,29 @@ def test_released_test_cells_show_their_recorded_values(course_root, assignment)
                 expected(key)  # recorded
                 assert f"#   {key}: " in released[meta["grade_id"]], \
                     f"{source.name}, {meta['grade_id']}: the release does not show {key}; run `python3 kit.py release`"
+
+
+def _code_cells(course_root, assignment):
+    for source in sorted((course_root / "solutions" / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(source, as_version=4).cells:
+            if cell.cell_type == "code":
+                yield source.name, cell.metadata.get("nbgrader", {}), cell.source
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_test_cells_start_by_naming_what_they_check(course_root, assignment):
+    """A visible test cell opens with a one-line comment (the release writes the expected values under it)."""
+    for name, meta, source in _code_cells(course_root, assignment):
+        if meta.get("grade") and not meta.get("solution"):
+            first = source.split("\n", 1)[0]
+            assert first.startswith("# ") and not first.startswith("### "), \
+                f"{name}, {meta.get('grade_id')}: the first line should say what the cell checks, got {first!r}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_demonstration_cells_hold_one_idea(course_root, assignment):
+    """Given code comes in short cells with text between them (d2l's way), not in pages of code."""
+    for name, meta, source in _code_cells(course_root, assignment):
+        if not meta.get("grade") and not meta.get("solution"):
+            assert len(source.splitlines()) <= 40, \
+                f"{name}, {meta.get('grade_id')}: {len(source.splitlines())} lines; split it, one idea per cell"
