@@ -151,24 +151,11 @@ def use_reference_blocks(namespace, cell):
     """Until the running cell ends, put correct versions of the graded functions that come before
     `cell` (a name in GRADED) into `namespace`, the notebook's globals: the whole test cell, the
     visible checks included, then runs on them, so that a bug in one of them costs only the points
-    of its own cell."""
-    from IPython import get_ipython
+    of its own cell (helpers.reference_swap)."""
+    from helpers.reference_swap import use_for_this_cell
 
     blocks = {"rnn_backward": backward}
-    names = [name for name in GRADED[:GRADED.index(cell)] if name in blocks]
-    saved = {name: namespace[name] for name in names if name in namespace}
-    shell = get_ipython()
-
-    def restore(*args):
-        for name in names:
-            if name in saved:
-                namespace[name] = saved[name]
-            else:
-                namespace.pop(name, None)
-        shell.events.unregister("post_run_cell", restore)
-
-    namespace.update({name: blocks[name] for name in names})
-    shell.events.register("post_run_cell", restore)
+    use_for_this_cell(namespace, **{name: blocks[name] for name in GRADED[:GRADED.index(cell)] if name in blocks})
 
 
 def minchar_lossfun(inputs, targets, hprev, params):
