@@ -1,5 +1,10 @@
 """Interactive widgets for the notebooks (ipywidgets).
 
+Every slider here waits for the release (``continuous_update=False``): the
+browser sends its value once the student lets go, so a redraw that takes a
+second (a chart, a generated text) runs once per move, not at every value the
+handle passes while dragged.
+
 :func:`temperature_explorer` builds a temperature slider (log scale) and a
 choice of sampler that redraw a next-character distribution and regenerate a
 sample text, without re-running cells. It knows nothing about models or
@@ -14,6 +19,12 @@ Everything the widget shows is also kept on the returned object, so that it can
 be tested without a browser or a kernel: ``last_probs``, ``last_sample``,
 ``figure``, ``last_error`` and the widgets themselves (``slider``,
 ``sampler``, ``resample``, ``plot_output``, ``sample_output``, ``info``).
+
+:func:`generation_sliders` builds a temperature slider and a top-k slider that
+regenerate a text (assignment 6's poems) through one function the notebook
+passes, ``generate(temperature, top_k) -> str``; it keeps ``last_text``,
+``last_error``, ``draws`` and its widgets (``temperature_slider``,
+``k_slider``, ``text_output``, ``info``).
 """
 from __future__ import annotations
 
@@ -29,7 +40,8 @@ import numpy as np
 
 from helpers.values import describe
 
-__all__ = ["DEFAULT_SAMPLERS", "TemperatureExplorer", "temperature_explorer"]
+__all__ = ["DEFAULT_SAMPLERS", "GenerationSliders", "TemperatureExplorer", "generation_sliders",
+           "temperature_explorer"]
 
 DEFAULT_SAMPLERS = ("softmax + rng.choice", "Gumbel-max")
 
@@ -239,3 +251,115 @@ def temperature_explorer(next_distribution: Callable, generate: Callable, *, lab
                                                         samplers, initial, title, top_k)
     return TemperatureExplorer(next_distribution, generate, labels=labels, temperatures=temperatures,
                               samplers=samplers, initial=initial, title=title, top_k=top_k)
+
+
+# ---------------------------------------------------------------- temperature and top-k sliders
+def _int_at_least_one(func, arg, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{func}: `{arg}` must be an int >= 1, got {describe(value)}")
+    return int(value)
+
+
+def _validate_sliders(generate, temperatures, initial_temperature, top_k, initial_k):
+    func = "generation_sliders"
+    if not callable(generate):
+        raise TypeError(f"{func}: `generate` must be a function (temperature, top_k) -> str, got {describe(generate)}")
+    ranges = {}
+    for arg, value, example in (("temperatures", temperatures, "(0.1, 10)"), ("top_k", top_k, "(1, 200)")):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+            raise ValueError(f"{func}: `{arg}` must be a pair (lowest, highest), e.g. {example}, got {describe(value)}")
+    ranges["temperatures"] = tuple(_positive_number(func, f"temperatures[{i}]", temperatures[i]) for i in (0, 1))
+    ranges["top_k"] = tuple(_int_at_least_one(func, f"top_k[{i}]", top_k[i]) for i in (0, 1))
+    for arg, (low, high) in ranges.items():
+        if not low < high:
+            raise ValueError(f"{func}: `{arg}` must be (lowest, highest) with lowest < highest, got {(low, high)}")
+    initial_temperature = _positive_number(func, "initial_temperature", initial_temperature)
+    initial_k = _int_at_least_one(func, "initial_k", initial_k)
+    for arg, value, (low, high) in (("initial_temperature", initial_temperature, ranges["temperatures"]),
+                                    ("initial_k", initial_k, ranges["top_k"])):
+        if not low <= value <= high:
+            raise ValueError(f"{func}: `{arg}` must lie in [{low:g}, {high:g}], got {value:g}")
+    return ranges["temperatures"], initial_temperature, ranges["top_k"], initial_k
+
+
+class GenerationSliders(widgets.VBox):
+    """A temperature slider (log scale) and a top-k slider that regenerate a text when released.
+
+    Widgets: ``temperature_slider`` (FloatLogSlider), ``k_slider``
+    (IntSlider), both with ``continuous_update=False``; ``info`` (HTML: the
+    settings of the text shown, or the error of the last interaction);
+    ``text_output`` (Output holding the text). State after each redraw:
+    ``last_text``, ``last_error`` (None, or the exception ``generate`` raised
+    during an interaction) and ``draws`` (number of texts generated).
+    """
+
+    def __init__(self, generate, *, temperatures, initial_temperature, top_k, initial_k):
+        self._generate = generate
+        low, high = temperatures
+        self.temperature_slider = widgets.FloatLogSlider(
+            value=initial_temperature, base=10, min=math.log10(low), max=math.log10(high), step=0.05,
+            description="temperature", continuous_update=False, readout_format=".3g",
+            style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+        self.k_slider = widgets.IntSlider(value=initial_k, min=top_k[0], max=top_k[1], description="top k",
+                                          continuous_update=False, layout=widgets.Layout(width="420px"))
+        self.info = widgets.HTML()
+        self.text_output = widgets.Output(layout=widgets.Layout(border="1px solid #ccc", padding="4px"))
+        self.last_text = None
+        self.last_error = None
+        self.draws = 0
+        super().__init__([widgets.HBox([self.temperature_slider, self.k_slider]), self.info, self.text_output])
+        self.refresh()  # errors in the first draw are raised: the notebook cell shows them
+        self.temperature_slider.observe(self._on_change, names="value")
+        self.k_slider.observe(self._on_change, names="value")
+
+    @property
+    def temperature(self) -> float:
+        return float(self.temperature_slider.value)
+
+    @property
+    def top_k(self) -> int:
+        return int(self.k_slider.value)
+
+    def refresh(self) -> None:
+        """Call ``generate`` at the current settings and show its text (raises its errors)."""
+        temperature, top_k = self.temperature, self.top_k
+        text = self._generate(temperature, top_k)
+        if not isinstance(text, str):
+            raise TypeError(f"generation_sliders: `generate` must return a str, got {describe(text)}")
+        self.text_output.outputs = ({"output_type": "stream", "name": "stdout", "text": text},)
+        self.info.value = f"T = {temperature:.3g}, k = {top_k}"
+        self.last_text, self.last_error = text, None
+        self.draws += 1
+
+    def _on_change(self, _change=None) -> None:
+        try:
+            self.refresh()
+        except Exception as err:  # noqa: BLE001 - shown to the user, kept for inspection
+            self.last_error = err
+            self.info.value = (f"<span style='color:#b00'><b>{type(err).__name__}:</b> "
+                               f"{html.escape(str(err))}</span>")
+
+
+def generation_sliders(generate: Callable, *, temperatures=(0.1, 10.0), initial_temperature=1.0,
+                       top_k=(1, 200), initial_k=10):
+    """A temperature slider and a top-k slider over a text generator; the text is redrawn on release.
+
+    Inputs:
+    - generate: function (temperature: float, top_k: int) -> str, e.g. poems
+      written by the student's own generator with fixed seeds, so that only
+      the settings change between two texts.
+    - temperatures: (lowest, highest), positive: the range of the log-scale
+      temperature slider; initial_temperature inside it.
+    - top_k: (lowest, highest) ints >= 1: the range of the k slider;
+      initial_k inside it.
+
+    Returns a ``GenerationSliders`` (an ``ipywidgets.VBox``): display it (it
+    is the last value of the cell). It generates once when created; errors of
+    that first call are raised, later ones are shown in the widget and kept
+    in ``last_error``. Both sliders wait for the release (``continuous_update
+    = False``): dragging calls ``generate`` once, with the value let go at.
+    """
+    temperatures, initial_temperature, top_k, initial_k = _validate_sliders(
+        generate, temperatures, initial_temperature, top_k, initial_k)
+    return GenerationSliders(generate, temperatures=temperatures, initial_temperature=initial_temperature,
+                             top_k=top_k, initial_k=initial_k)

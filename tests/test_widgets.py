@@ -1,4 +1,5 @@
-"""helpers.widgets: the temperature explorer, driven headlessly with real ipywidgets (no kernel)."""
+"""helpers.widgets: the temperature explorer (assignment 3) and the temperature and top-k sliders
+(assignment 6), driven headlessly with real ipywidgets (no kernel)."""
 from __future__ import annotations
 
 import base64
@@ -8,7 +9,9 @@ import ipywidgets
 import numpy as np
 import pytest
 
-from helpers.widgets import DEFAULT_SAMPLERS, TemperatureExplorer, temperature_explorer
+from helpers import COURSE_ROOT
+from helpers.widgets import (DEFAULT_SAMPLERS, GenerationSliders, TemperatureExplorer, generation_sliders,
+                             temperature_explorer)
 
 LOGITS = np.array([2.0, 1.0, 0.5, -1.0, 0.0])
 LABELS = "abcde"
@@ -221,3 +224,146 @@ def test_torch_probabilities_are_accepted():
     torch = pytest.importorskip("torch")
     explorer = temperature_explorer(lambda t, s: torch.softmax(torch.tensor(LOGITS) / t, 0), lambda t, s: "x")
     assert np.allclose(explorer.last_probs, softmax_at(1.0))
+
+
+def test_the_explorer_slider_waits_for_the_release(explorer, recorder):
+    # The browser sends the value once the handle is let go: what the front end receives says so.
+    assert explorer.slider.continuous_update is False
+    assert explorer.slider.get_state()["continuous_update"] is False
+
+
+# ---------------------------------------------------------------- temperature and top-k sliders
+class PoemRecorder:
+    """A generate(temperature, top_k) callback that remembers its calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def generate(self, temperature, top_k):
+        self.calls.append((temperature, top_k))
+        return f"poem at T={temperature:.4f}, k={top_k}"
+
+
+@pytest.fixture
+def poems():
+    return PoemRecorder()
+
+
+@pytest.fixture
+def sliders(poems):
+    return generation_sliders(poems.generate)
+
+
+def test_generation_sliders_are_real_ipywidgets(sliders):
+    assert isinstance(sliders, GenerationSliders) and isinstance(sliders, ipywidgets.VBox)
+    assert isinstance(sliders.temperature_slider, ipywidgets.FloatLogSlider)
+    assert sliders.temperature_slider.base == 10
+    assert sliders.temperature_slider.min == pytest.approx(-1.0) and sliders.temperature_slider.max == pytest.approx(1.0)
+    assert isinstance(sliders.k_slider, ipywidgets.IntSlider)
+    assert (sliders.k_slider.min, sliders.k_slider.max) == (1, 200)
+    shown, stack = set(), [sliders]
+    while stack:
+        widget = stack.pop()
+        shown.add(widget.model_id)
+        stack.extend(getattr(widget, "children", ()))
+    for widget in (sliders.temperature_slider, sliders.k_slider, sliders.info, sliders.text_output):
+        assert widget.model_id in shown
+
+
+def test_both_generation_sliders_wait_for_the_release(sliders):
+    # Dragging must not regenerate the poems at every value the handle passes: the front end
+    # sends the value only on release when continuous_update is False in the state it receives.
+    for slider in (sliders.temperature_slider, sliders.k_slider):
+        assert slider.continuous_update is False
+        assert slider.get_state()["continuous_update"] is False
+
+
+def test_first_text_at_the_initial_settings(sliders, poems):
+    assert poems.calls == [(1.0, 10)]
+    assert sliders.temperature == pytest.approx(1.0) and sliders.top_k == 10
+    assert sliders.last_text == "poem at T=1.0000, k=10"
+    (output,) = sliders.text_output.outputs
+    assert output["output_type"] == "stream" and output["text"] == sliders.last_text
+    assert "T = 1" in sliders.info.value and "k = 10" in sliders.info.value
+    assert sliders.draws == 1 and sliders.last_error is None
+
+
+def test_one_text_per_released_value(sliders, poems):
+    # Each value the browser sends (one per release) regenerates once, with the other slider's value.
+    sliders.temperature_slider.value = 2.0
+    assert poems.calls[1:] == [(2.0, 10)]
+    sliders.k_slider.value = 3
+    assert poems.calls[1:] == [(2.0, 10), (2.0, 3)]
+    assert sliders.last_text == "poem at T=2.0000, k=3" == sliders.text_output.outputs[0]["text"]
+    assert "T = 2" in sliders.info.value and "k = 3" in sliders.info.value
+    assert sliders.draws == 3
+
+
+def test_generation_sliders_clamp_to_their_ranges(sliders):
+    sliders.temperature_slider.value = 100.0
+    sliders.k_slider.value = 1000
+    assert sliders.temperature == pytest.approx(10.0) and sliders.top_k == 200
+    assert sliders.last_text == "poem at T=10.0000, k=200"
+
+
+def test_generation_sliders_with_other_ranges(poems):
+    sliders = generation_sliders(poems.generate, temperatures=(0.5, 2.0), initial_temperature=0.5,
+                                 top_k=(2, 50), initial_k=50)
+    assert poems.calls == [(0.5, 50)]
+    assert sliders.temperature_slider.min == pytest.approx(np.log10(0.5))
+    assert (sliders.k_slider.min, sliders.k_slider.max, sliders.k_slider.value) == (2, 50, 50)
+
+
+def test_generation_errors_during_interaction_are_shown_not_raised(poems):
+    def fragile(temperature, top_k):
+        if top_k > 100:
+            raise ValueError("k larger than the vocabulary")
+        return poems.generate(temperature, top_k)
+
+    sliders = generation_sliders(fragile)
+    sliders.k_slider.value = 150  # must not raise into the widget machinery
+    assert isinstance(sliders.last_error, ValueError)
+    assert "k larger than the vocabulary" in sliders.info.value and "ValueError" in sliders.info.value
+    assert sliders.draws == 1 and sliders.last_text == "poem at T=1.0000, k=10"
+    sliders.k_slider.value = 20  # recovers
+    assert sliders.last_error is None and sliders.draws == 2
+
+
+def test_the_first_generation_error_is_raised():
+    with pytest.raises(ZeroDivisionError):
+        generation_sliders(lambda t, k: str(1 / 0))
+    with pytest.raises(TypeError, match=r"`generate` must return a str"):
+        generation_sliders(lambda t, k: ["not", "text"])
+
+
+@pytest.mark.parametrize("kwargs,exc,arg", [
+    ({"generate": "not a function"}, TypeError, "generate"),
+    ({"temperatures": (1.0,)}, ValueError, "temperatures"),
+    ({"temperatures": "0.1-10"}, ValueError, "temperatures"),
+    ({"temperatures": (10.0, 0.1)}, ValueError, "temperatures"),
+    ({"temperatures": (0.0, 10.0)}, ValueError, "temperatures[0]"),
+    ({"temperatures": (0.1, float("nan"))}, ValueError, "temperatures[1]"),
+    ({"initial_temperature": 20.0}, ValueError, "initial_temperature"),
+    ({"initial_temperature": True}, ValueError, "initial_temperature"),
+    ({"top_k": (5,)}, ValueError, "top_k"),
+    ({"top_k": (0, 10)}, ValueError, "top_k[0]"),
+    ({"top_k": (1, 2.5)}, ValueError, "top_k[1]"),
+    ({"top_k": (10, 10)}, ValueError, "top_k"),
+    ({"initial_k": 300}, ValueError, "initial_k"),
+    ({"initial_k": 2.0}, ValueError, "initial_k"),
+])
+def test_bad_slider_arguments_name_the_argument(kwargs, exc, arg):
+    args = {"generate": lambda t, k: "x", **kwargs}
+    with pytest.raises(exc, match=re.escape(f"`{arg}`")):
+        generation_sliders(args.pop("generate"), **args)
+
+
+def test_assignment_6_takes_its_sliders_from_here():
+    """The poems' sliders are generation_sliders' (which wait for the release), not sliders of its own."""
+    import nbformat
+
+    code = "\n".join(cell.source for cell in nbformat.read(
+        COURSE_ROOT / "solutions" / "a6_tang_poems" / "tang_poems.ipynb", as_version=4).cells
+        if cell.cell_type == "code")
+    assert "generation_sliders(" in code
+    assert "Slider(" not in code, "a6 builds a slider of its own: use helpers.widgets.generation_sliders"
