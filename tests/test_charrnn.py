@@ -1,11 +1,11 @@
-"""helpers.charrnn (reading and generating with a given step function, test parameters) and
+"""helpers.charrnn (reading with a given step function, test parameters) and
 helpers.pretrained.load_trained_char_rnn (the student's model, else the kit's)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from helpers.charrnn import generate, make_test_params, read
+from helpers.charrnn import make_test_params, read
 from helpers.data import CharVocab
 from helpers.pretrained import KIT_WEIGHTS, load_char_rnn, load_trained_char_rnn, save_char_rnn
 
@@ -41,40 +41,6 @@ def test_read_returns_the_last_state_and_every_output():
         read(counting_step, [], h0)
     with pytest.raises(TypeError, match=r"pair \(h, y\)"):
         read(lambda ix, h: h, [1], h0)
-
-
-def test_generate_feeds_each_draw_back():
-    seen = []
-
-    def step(ix, h):
-        seen.append(ix)
-        return counting_step(ix, h)
-
-    start = np.zeros((4, 1))
-    start[1, 0] = 1.0
-    # choose: the character after the last one read, so the draws count up from 1 + 1
-    drawn = generate(step, np.zeros((2, 1)), start, 5, lambda y: (int(np.argmax(y)) + 1) % 4)
-    assert drawn == [2, 3, 0, 1, 2]
-    assert seen == [2, 3, 0, 1], "each draw but the last is read back in"
-    assert generate(step, np.zeros((2, 1)), start, 0, lambda y: 0) == []
-    with pytest.raises(ValueError, match="`n`"):
-        generate(step, np.zeros((2, 1)), start, -1, lambda y: 0)
-
-
-def test_generate_with_a_seeded_sampler_is_reproducible():
-    params = make_test_params(5, 3, seed=2)
-
-    def step(ix, h):
-        h = np.tanh(params["Wxh"][:, [ix]] + params["Whh"] @ h + params["bh"])
-        return h, params["Why"] @ h + params["by"]
-
-    def draws(seed):
-        rng = np.random.default_rng(seed)
-        h, outputs = read(step, [0, 1, 2], np.zeros((3, 1)))
-        return generate(step, h, outputs[-1], 20,
-                        lambda y: rng.choice(5, p=np.exp(y.ravel()) / np.exp(y.ravel()).sum()))
-
-    assert draws(7) == draws(7) and draws(7) != draws(8)
 
 
 def test_load_trained_char_rnn_prefers_a_usable_own_model(tmp_path, capsys):

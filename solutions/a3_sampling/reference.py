@@ -51,26 +51,6 @@ def ref_gumbel_max_sample(logits, rng, temperature=1.0):
     return int(np.argmax(y / temperature + ref_gumbel_noise(y.shape, rng)))
 
 
-def use_references(namespace, *names):
-    """Until the running cell ends, the notebook's globals (namespace) hold the reference versions of names
-    (softmax_temperature, gumbel_noise, gumbel_max_sample), so that a bug in one of these building blocks
-    costs only the points of its own test cell; the student's versions come back after the cell."""
-    from IPython import get_ipython
-    references = {"softmax_temperature": ref_softmax_temperature, "gumbel_noise": ref_gumbel_noise,
-                  "gumbel_max_sample": ref_gumbel_max_sample}
-    saved = {name: namespace[name] for name in names if name in namespace}
-    shell = get_ipython()
-
-    def restore(*args):
-        for name in names:
-            namespace.pop(name, None)
-        namespace.update(saved)
-        shell.events.unregister("post_run_cell", restore)
-
-    namespace.update({name: references[name] for name in names})
-    shell.events.register("post_run_cell", restore)
-
-
 def temperature_cases():
     """[(logits of shape (V,) or (V, 1), shifted by up to +-500, T)]: V = 1, 2, 65 and one from 3 to 199,
     T from 0.05 to 100, for three seeds."""
