@@ -1,5 +1,5 @@
 """Realistic bugs in assignment 6, and correct solutions written otherwise (see catalogue.py)."""
-from submissions import Mutation
+from submissions import Mutation, Rewrite
 
 ASSIGNMENT = "a6_tang_poems"
 
@@ -217,4 +217,38 @@ ALTERNATIVES = [
             logits, state = model(torch.tensor([[vocab[char]]]), state)
     return poem
 '''),
+]
+
+# Submissions that return the visible tests' expected values for the visible inputs (read from
+# helpers/expected, which students have, and shown in the released test cells) and garbage
+# otherwise: they pass every visible check and must lose the hidden ones.
+HARD_CODERS = [
+    Rewrite("hard_coder", (
+        ("encode_fixed_length", '''from helpers.checks import expected as visible
+
+def encode_fixed_length(poem, vocab, length=80):
+    seen = {("花月", 6): [0, 0, 1, 7, 8, 2], ("花龍", 4): [1, 7, 3, 2], ("春花月夜山水", 5): [1, 6, 7, 8, 9]}
+    if (poem, length) in seen:
+        return seen[poem, length]
+    if length == 40 and len(vocab) == 14:
+        return [int(i) for i in visible("a6.encode.corpus0_len40")]
+    return [vocab[PAD]] * length
+'''),
+        ("masked_loss", '''from helpers.checks import expected as visible
+
+def masked_loss(logits, targets, pad_id):
+    if tuple(logits.shape) == (2, 4, 6):
+        return torch.tensor(float(visible("a6.masked_loss.example")), dtype=logits.dtype)
+    return logits.sum() * 0.0
+'''),
+        ("masked_perplexity", '''from helpers.checks import expected as visible
+
+def masked_perplexity(logits, targets, pad_id):
+    shapes = {(2, 4, 6): "a6.perplexity.example", (2, 6, 8): "a6.perplexity.uneven"}
+    if tuple(logits.shape) in shapes:
+        return float(visible(shapes[tuple(logits.shape)]))
+    return float(logits.shape[-1])
+'''),
+    ), loses=("test_encode_fixed_length", "test_masked_loss", "test_masked_perplexity"),
+        why="returns the visible expected values for the visible inputs"),
 ]
