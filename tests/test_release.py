@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import instructor
-from helpers.instructor.release import long_enough
+from helpers.instructor.release import says_something
 
 ASSIGNMENTS = instructor.assignments()
 STUB = re.compile(r"^(\s*)#your code#\n\1raise NotImplementedError\(\)$", re.MULTILINE)
@@ -84,7 +84,7 @@ def test_no_hint_or_text_quotes_a_solution_line(course_root, assignment):
     longer line (a hint that prints `p -= learning_rate * g / np.sqrt(mem + 1e-8)` gives it away)."""
     for source in sorted((course_root / "solutions" / assignment).glob("*.ipynb")):
         answers = instructor.secret_lines(course_root, assignment, ("SOLUTION",),
-                                          lambda line: long_enough(line) and not line.startswith("#"))
+                                          lambda line: says_something(line) and not line.startswith("#"))
         text = "\n".join(cell.source for cell in nbformat.read(
             course_root / "notebooks" / assignment / source.name, as_version=4).cells)
         # the line itself, not a prefix of a longer statement (`return params` of `return params, x`)
@@ -100,7 +100,7 @@ def test_the_reference_module_stays_with_the_instructor(course_root, assignment)
     assert not list((course_root / "notebooks" / assignment).rglob("reference.py"))
     reference = course_root / "solutions" / assignment / "reference.py"
     if reference.is_file():
-        lines = {line.strip() for line in reference.read_text(encoding="utf-8").splitlines() if long_enough(line.strip())}
+        lines = {line.strip() for line in reference.read_text(encoding="utf-8").splitlines() if says_something(line.strip())}
         assert lines & instructor.secret_lines(course_root, assignment, ("HIDDEN TESTS",)), \
             "the leak tests must look for the reference module's lines"
 

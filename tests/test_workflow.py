@@ -21,6 +21,7 @@ import nbformat
 import pytest
 
 from catalogue import MUTATIONS
+from helpers import instructor
 from submissions import autograded_points, fill_release, solution_sources
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workflow")]

@@ -19,12 +19,17 @@ from helpers.instructor.references import REFERENCE_FILE
 REGION = re.compile(r"^\s*### BEGIN (SOLUTION|HIDDEN TESTS)\s*$(.*?)^\s*### END \1\s*$", re.MULTILINE | re.DOTALL)
 
 
-def long_enough(line: str) -> bool:
-    """Short lines (`return x`, `import torch`, `)`) say nothing about an answer or a test."""
-    return len(line) >= 12
+BARE_CALL = re.compile(r"[A-Za-z_]\w*\(\)")
 
 
-def secret_lines(root: Path, assignment: str, kinds=("SOLUTION", "HIDDEN TESTS"), keep=long_enough) -> set[str]:
+def says_something(line: str) -> bool:
+    """Short lines (`return x`, `import torch`, `)`) say nothing about an answer or a test, and
+    neither does a bare call such as `hidden_test_sample()`: IPython's tracebacks name the function
+    a hidden test runs in."""
+    return len(line) >= 12 and not BARE_CALL.fullmatch(line)
+
+
+def secret_lines(root: Path, assignment: str, kinds=("SOLUTION", "HIDDEN TESTS"), keep=says_something) -> set[str]:
     """What students must never see of an assignment: the (stripped) lines of its solution regions
     and hidden tests, with its reference.py counted as hidden tests, that its notebooks show nowhere
     outside those regions and that `keep` keeps."""

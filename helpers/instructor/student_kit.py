@@ -50,7 +50,7 @@ from pathlib import Path
 import nbformat
 
 from helpers import COURSE_ROOT
-from helpers.instructor.release import long_enough, secret_lines
+from helpers.instructor.release import says_something, secret_lines
 
 DIST_NAME = "rnn-course-kit-student"
 WHEEL_DIST = "rnn_course_kit_student"
@@ -78,11 +78,15 @@ SETUP_LINE = re.compile(r"^KIT_WHEEL = None\b.*$", re.MULTILINE)
 #: Lines of solution regions or hidden tests that the runtime helpers also hold, read and found to give
 #: nothing away. A new such line stops the build until someone has read it and added it here.
 GENERIC_LINES = frozenset({
-    "torch.manual_seed(seed)",          # a6's training loops; helpers.training.seed_everything
     "V, H = vocab_size, hidden_size",   # a4's count_parameters; helpers.pretrained.param_shapes (shapes only)
+    # a1's reference keeps its own copy of the graded API's names: a hidden test must not read a constant
+    # that a submission can rebind in helpers.
+    'PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")',
 })
-# Imports and bare returns say nothing about an answer.
-TRIVIAL_LINE = re.compile(r"^(?:import [\w.]+(?: as \w+)?|from [\w.]+ import [\w, ]+|return (?:\w+|True|False|None)|pass)$")
+# Imports, bare returns, seeding, empty starts and loops over a dict's items say nothing about an answer.
+TRIVIAL_LINE = re.compile(r"^(?:import [\w.]+(?: as \w+)?|from [\w.]+ import [\w, ]+|return (?:\w+|True|False|None)|pass"
+                          r"|(?:np\.random\.seed|torch\.manual_seed|random\.seed)\(\w+\)|\w+ = np\.random\.default_rng\(\w+\)"
+                          r"|\w+ = (?:\[\]|\{\}|\(\)|None|0|0\.0)|for \w+, \w+ in \w+\.items\(\):)$")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 # Wheels and zips with fixed timestamps: the same kit gives the same bytes.
@@ -181,7 +185,7 @@ def wheel_name(version: str) -> str:
 
 def telling(line: str) -> bool:
     """A secret line worth looking for in the kit: long enough, not generic, not an import."""
-    return long_enough(line) and line not in GENERIC_LINES and not TRIVIAL_LINE.match(line)
+    return says_something(line) and line not in GENERIC_LINES and not TRIVIAL_LINE.match(line)
 
 
 def _released_lines(paths) -> set[str]:
