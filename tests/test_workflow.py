@@ -181,7 +181,7 @@ def test_feedback_shows_failures_but_no_hidden_test(graded, course_root):
     assert proc.returncode == 0, proc.stderr
     pages = {p.parts[-3]: p for p in (graded / "grading" / "feedback").glob(f"*/{A1}/rnn_forward.html")}
     assert sorted(pages) == ["alice", "bob", "carol-smith", "dan-brown"]
-    secret = instructor.secret_lines(course_root, A1)
+    secret = instructor.secret_lines(course_root, A1, ("HIDDEN TESTS",))
     assert len(secret) > 50, "the hidden tests should have many distinctive lines"
     for student, page in pages.items():
         text = _page_text(page)
@@ -203,7 +203,7 @@ def test_without_the_kit_nbgrader_would_show_them(graded, course_root):
                            "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades']"],
                           cwd=graded, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    secret = instructor.secret_lines(course_root, A1)
+    secret = instructor.secret_lines(course_root, A1, ("HIDDEN TESTS",))
     text = _page_text(out / "bob" / A1 / "rnn_forward.html")
     assert any(line in text for line in secret)
 
