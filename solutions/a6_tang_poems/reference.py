@@ -299,20 +299,8 @@ def form_problem(poem, chars, what, heads=None):
 
 def use_references(namespace, test_cell):
     """For the rest of the running cell, the earlier functions SWAPPED[test_cell] are the references
-    above. namespace is the notebook's globals(); the student's own definitions come back when the
-    cell ends (IPython's post_run_cell event)."""
-    from IPython import get_ipython
+    above (namespace: the notebook's globals()); the student's own come back when the cell ends."""
+    from helpers.reference_swap import use_for_this_cell
 
     references = {"masked_loss": loss_of, "top_k_sample": top_k_of}
-    names = SWAPPED[test_cell]
-    students = {name: namespace[name] for name in names if name in namespace}
-    events = get_ipython().events
-
-    def restore(*args):
-        for name in names:
-            namespace.pop(name, None)
-        namespace.update(students)
-        events.unregister("post_run_cell", restore)
-
-    namespace.update({name: references[name] for name in names})
-    events.register("post_run_cell", restore)
+    use_for_this_cell(namespace, **{name: references[name] for name in SWAPPED[test_cell]})
