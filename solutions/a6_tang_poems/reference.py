@@ -16,12 +16,6 @@ from scipy.stats import chi2
 SPECIAL_TOKENS = ("<pad>", "<s>", "</s>", "<unk>")   # indices 0, 1, 2, 3 of every vocabulary
 MARKS = ("，", "。")                                 # the punctuation a quatrain's form puts in place
 
-# Test cell -> the earlier graded functions it runs with the references below, so that a bug in
-# one of them costs only the points of that function's own test cell.
-SWAPPED = {"test_masked_perplexity": ("masked_loss",),
-           "test_generate_quatrain": ("top_k_sample",),
-           "test_generate_acrostic": ("top_k_sample",)}
-
 
 # ---------------------------------------------------------------- comparisons and set-up
 def largest_error(got, want):
@@ -297,10 +291,3 @@ def form_problem(poem, chars, what, heads=None):
     return ""
 
 
-def use_references(namespace, test_cell):
-    """For the rest of the running cell, the earlier functions SWAPPED[test_cell] are the references
-    above (namespace: the notebook's globals()); the student's own come back when the cell ends."""
-    from helpers.reference_swap import use_for_this_cell
-
-    references = {"masked_loss": loss_of, "top_k_sample": top_k_of}
-    use_for_this_cell(namespace, **{name: references[name] for name in SWAPPED[test_cell]})
