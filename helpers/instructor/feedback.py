@@ -5,8 +5,6 @@ import html
 import re
 from pathlib import Path
 
-import nbformat
-
 from helpers import COURSE_ROOT
 from helpers.instructor.course import GRADING, GradingError, check_assignment, default_db_url, nbgrader
 from helpers.instructor.release import secret_lines
@@ -50,9 +48,10 @@ def write_feedback(assignment: str, *, root: Path = COURSE_ROOT, db_url: str | N
     pages, leaks = [], []
     for student in students or graded:
         for page in sorted((root / GRADING / "feedback" / student / assignment).glob("*.html")):
-            if leaked_lines(page.read_text(encoding="utf-8"), secret):
+            shown = leaked_lines(page.read_text(encoding="utf-8"), secret)
+            if shown:
                 page.unlink()
-                leaks.append(f"{student}/{page.name}")
+                leaks.append(f"{student}/{page.name} (it showed {', '.join(map(repr, shown[:3]))})")
             else:
                 pages.append(page)
     if leaks:
