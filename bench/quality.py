@@ -163,7 +163,7 @@ def report_shakespeare(budgets_s) -> None:
 
 
 def report_tang(budgets_s) -> None:
-    """Assignment 6's training cell (code-35: PoemLM with MyLSTM, Adam, its DataLoader), run as is on
+    """Assignment 6's training cell (code-35-train: PoemLM with MyLSTM, Adam, its DataLoader), run as is on
     the budgets; evaluated with the notebook's own `perplexities` on every test poem."""
     import torch
 
@@ -172,8 +172,9 @@ def report_tang(budgets_s) -> None:
 
     ns, results = run_training_cell(
         "a6_tang_poems/tang_poems.ipynb",
-        ("code-02", "code-04", "code-06", "build_vocab", "code-10", "encode_fixed_length", "split_poems",
-         "code-19", "MyLSTM", "code-27", "masked_loss"), "code-35", budgets_s, evaluate)
+        ("code-02", "code-04", "code-04-quatrains", "code-06", "build_vocab", "code-10", "code-10-vocab",
+         "encode_fixed_length", "split_poems", "code-19", "code-19-loader", "MyLSTM", "code-27", "masked_loss",
+         "masked_perplexity", "code-35", "code-35-perplexities", "code-35-step"), "code-35-train", budgets_s, evaluate)
     pad, V, train_tokens, test_tokens = ns["PAD_ID"], len(ns["vocab"]), ns["train_tokens"], ns["test_tokens"]
     targets = test_tokens[:, 1:]
     counts = torch.bincount(train_tokens[:, 1:][train_tokens[:, 1:] != pad], minlength=V).double() + 1.0
