@@ -20,13 +20,15 @@ REGION = re.compile(r"^\s*### BEGIN (SOLUTION|HIDDEN TESTS)\s*$(.*?)^\s*### END 
 
 
 BARE_CALL = re.compile(r"[A-Za-z_]\w*\(\)")
+IMPORT_LINE = re.compile(r"(?:import [\w.]+(?: as \w+)?|from [\w.]+ import [\w, ]+)")
 
 
 def says_something(line: str) -> bool:
-    """Short lines (`return x`, `import torch`, `)`) say nothing about an answer or a test, and
-    neither does a bare call such as `hidden_test_sample()`: IPython's tracebacks name the function
-    a hidden test runs in."""
-    return len(line) >= 12 and not BARE_CALL.fullmatch(line)
+    """Short lines (`return x`, `)`) say nothing about an answer or a test; neither do imports
+    (`import torch` is also a prefix of every `import torch._refs` line of a traceback through torch)
+    nor a bare call such as `hidden_test_sample()` (IPython's tracebacks name the function a hidden
+    test runs in)."""
+    return len(line) >= 12 and not BARE_CALL.fullmatch(line) and not IMPORT_LINE.fullmatch(line)
 
 
 def secret_lines(root: Path, assignment: str, kinds=("SOLUTION", "HIDDEN TESTS"), keep=says_something) -> set[str]:
