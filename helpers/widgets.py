@@ -129,6 +129,17 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
+
+def _refresh_or_show_error(widget) -> None:
+    """widget.refresh(), with an error shown in widget.info (and kept in widget.last_error): an
+    interaction must not raise into the widget machinery, where the message ends up in a log nobody reads."""
+    try:
+        widget.refresh()
+    except Exception as err:  # noqa: BLE001 - shown to the user, kept for inspection
+        widget.last_error = err
+        widget.info.value = (f"<span style='color:#b00'><b>{type(err).__name__}:</b> "
+                             f"{html.escape(str(err))}</span>")
+
 class TemperatureExplorer(widgets.VBox):
     """A temperature slider and a sampler choice that redraw a distribution and a sample.
 
@@ -208,14 +219,7 @@ class TemperatureExplorer(widgets.VBox):
         self.draws += 1
 
     def _on_change(self, _change=None) -> None:
-        # Interactions must not raise into the widget machinery (the message would end up
-        # in a log nobody reads): show it instead.
-        try:
-            self.refresh()
-        except Exception as err:  # noqa: BLE001 - shown to the user, kept for inspection
-            self.last_error = err
-            self.info.value = (f"<span style='color:#b00'><b>{type(err).__name__}:</b> "
-                               f"{html.escape(str(err))}</span>")
+        _refresh_or_show_error(self)
 
 
 def temperature_explorer(next_distribution: Callable, generate: Callable, *, labels=None,
@@ -332,12 +336,7 @@ class GenerationSliders(widgets.VBox):
         self.draws += 1
 
     def _on_change(self, _change=None) -> None:
-        try:
-            self.refresh()
-        except Exception as err:  # noqa: BLE001 - shown to the user, kept for inspection
-            self.last_error = err
-            self.info.value = (f"<span style='color:#b00'><b>{type(err).__name__}:</b> "
-                               f"{html.escape(str(err))}</span>")
+        _refresh_or_show_error(self)
 
 
 def generation_sliders(generate: Callable, *, temperatures=(0.1, 10.0), initial_temperature=1.0,
