@@ -129,7 +129,6 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
-
 def _refresh_or_show_error(widget) -> None:
     """widget.refresh(), with an error shown in widget.info (and kept in widget.last_error): an
     interaction must not raise into the widget machinery, where the message ends up in a log nobody reads."""
