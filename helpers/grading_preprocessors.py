@@ -181,6 +181,11 @@ def hidden_lines(cells, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDE
     return found
 
 
+def is_source_quote(line: str) -> bool:
+    """Whether one line of a traceback is IPython quoting source: `---> 12 code` or `     11 code`."""
+    return bool(_LINENO.match(_ANSI.sub("", line)))
+
+
 def quotes_hidden(line: str, hidden: set[str]) -> bool:
     """Whether one line of output (ANSI colours and all) shows a line of hidden code."""
     plain = _ANSI.sub("", line).rstrip()

@@ -22,6 +22,7 @@ import pytest
 
 from helpers import COURSE_ROOT, instructor
 from helpers.data import data_dir
+from helpers.grading_preprocessors import is_source_quote
 from submissions import autograded_points, fill_release, solution_sources, write_submission
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox")]
@@ -138,6 +139,7 @@ for _target in (os.getppid(), 1, -1):
 '''
 VANDAL = '''import os, helpers
 from helpers.data import data_dir
+from helpers.grading_preprocessors import is_source_quote
 for _folder in (os.path.dirname(helpers.__file__), str(data_dir())):
     for _name in ("checks.py", "PWNED.txt", "manifest.json"):
         try:
@@ -190,11 +192,18 @@ def _digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
 
-def _outputs(path: Path) -> str:
+def _outputs(path: Path, source_quotes: bool = True) -> str:
+    """Everything a graded notebook printed; without `source_quotes`, less the source lines that
+    IPython quotes in a traceback (a hidden test interrupted at its timeout quotes its own code
+    there: the grader's doing, which feedback removes, not something a submission read)."""
     if not path.exists():
         return ""
     nb = nbformat.read(path, as_version=4)
-    return "\n".join(str(o.get("text", "")) + str(o.get("data", "")) + str(o.get("evalue", "")) + "".join(
+
+    def traceback(frames):
+        lines = "\n".join(frames).split("\n")
+        return "\n".join(line for line in lines if source_quotes or not is_source_quote(line))
+    return "\n".join(str(o.get("text", "")) + str(o.get("data", "")) + str(o.get("evalue", "")) + traceback(
         o.get("traceback", [])) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
 
 
@@ -210,8 +219,8 @@ class Attack:
                            for s in gb.assignment_submissions(A1)}
             self.students = {s.id for s in gb.students}
 
-    def printed(self, student: str) -> str:
-        return _outputs(self.root / "grading" / "autograded" / student / A1 / f"{NOTEBOOK}.ipynb")
+    def printed(self, student: str, source_quotes: bool = True) -> str:
+        return _outputs(self.root / "grading" / "autograded" / student / A1 / f"{NOTEBOOK}.ipynb", source_quotes)
 
     def score(self, student: str) -> float:
         return sum((auto or 0) for auto, _, _ in self.grades[student].values())
@@ -298,7 +307,7 @@ def test_no_secret_reaches_any_output_or_feedback(attack):
     pages = list((attack.root / "grading" / "feedback").rglob("*.html"))
     assert {"correct_a", "reader", "forger"} <= {page.parts[-3] for page in pages}
     for student in attack.grades:
-        printed = attack.printed(student)
+        printed = attack.printed(student, source_quotes=False)
         leaks = [line for line in hidden if line in printed]
         assert not leaks, f"{student}'s notebook shows hidden tests: {leaks[:3]}"
         if student != "correct_a":
