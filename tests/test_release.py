@@ -1,6 +1,8 @@
 """notebooks/ is exactly what solutions/ generates, and gives nothing away."""
 from __future__ import annotations
 
+import json
+import os
 import re
 from pathlib import Path
 
@@ -163,3 +165,23 @@ def test_demonstration_cells_hold_one_idea(course_root, assignment):
         if not meta.get("grade") and not meta.get("solution"):
             assert len(source.splitlines()) <= 40, \
                 f"{name}, {meta.get('grade_id')}: {len(source.splitlines())} lines; split it, one idea per cell"
+
+
+def test_solutions_record_with_one_thread_unless_the_instructor_chose(tmp_path, monkeypatch):
+    """The recording kernels get one BLAS and torch thread; a thread count set by the instructor stays."""
+    from helpers.expected_values import decode
+
+    root = tmp_path / "course"
+    (root / "solutions" / "a9_threads").mkdir(parents=True)
+    cell = ("import os\nfrom helpers.checks import check_expected\n"
+            "check_expected('a9.omp', float(os.environ['OMP_NUM_THREADS']))\n"
+            "check_expected('a9.mkl', float(os.environ['MKL_NUM_THREADS']))\n")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]),
+                   root / "solutions" / "a9_threads" / "threads.ipynb")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    out = instructor.record_expected(root, out_dir=tmp_path / "expected", weights_dir=tmp_path / "weights")
+    recorded = json.loads((out / "a9.json").read_text())
+    assert decode("a9.omp", recorded["a9.omp"]) == 1.0
+    assert decode("a9.mkl", recorded["a9.mkl"]) == 3.0
+    assert "OMP_NUM_THREADS" not in os.environ, "the grader's own environment is left as it was"

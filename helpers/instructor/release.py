@@ -12,7 +12,8 @@ import numpy as np
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from helpers import COURSE_ROOT
-from helpers.instructor.course import GRADING, GradingError, assignments, check_assignment, default_db_url, nbgrader
+from helpers.instructor.course import (GRADING, THREAD_VARIABLES, GradingError, assignments, check_assignment,
+                                      default_db_url, nbgrader)
 from helpers.instructor.references import REFERENCE_FILE
 
 #: A solution region or a hidden-test region of a cell: group 1 its kind, group 2 its lines.
@@ -87,6 +88,9 @@ def record_expected(root: Path = COURSE_ROOT, *, out_dir: Path | None = None,
     out_dir = Path(out_dir or root / "helpers" / "expected")
     out_dir.mkdir(parents=True, exist_ok=True)
     build_env = {"RNN_KIT_RECORD_EXPECTED": None, WEIGHTS_DIR_ENV: str(weights_dir or root / "helpers" / "weights")}
+    # One thread: torch's pool sized for the whole machine makes a6's small LSTM about 20 times
+    # slower when the machine is busy (measured: 845 s against 39 s). A value the instructor set wins.
+    build_env.update({name: "1" for name in THREAD_VARIABLES if name not in os.environ})
     for assignment in only or assignments(root):
         name = f"{expected_prefix(assignment)}.json"
         with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
