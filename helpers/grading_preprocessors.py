@@ -32,10 +32,10 @@ from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Integer, Unicode
 
 from nbgrader import utils
-from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 
-__all__ = ["RestoreCells", "CapOutput", "PassFailTests", "HideHiddenTests", "hidden_lines", "quotes_hidden"]
+__all__ = ["RestoreCells", "CapOutput", "PassFailTests", "HideHiddenTests", "hidden_lines", "quotes_hidden",
+           "is_source_quote"]
 
 
 def _grade_id(cell) -> str | None:
