@@ -6,6 +6,11 @@ solutions/ notebook, or a line of the assignment's instructor-only `reference.py
 same text (leading and trailing blanks ignored) appears on another line of the
 notebook or of its reference module.
 
+Across the course, a line of one reference module (or of a course-wide module
+they import from, such as helpers/reference_compare.py) repeats when another of
+these modules has it too; import lines are left out of this count, since every
+module imports numpy and torch.
+
     python3 kit.py run python bench/hidden_tests.py [--root COURSE]
 """
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 from pathlib import Path
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SHARED = ("helpers/reference_compare.py",)  # course-wide hidden-test code, inlined like reference.py
 
 
 def hidden_lines(source: str) -> list[str]:
@@ -49,6 +55,16 @@ def assignment_figures(folder: Path) -> tuple[int, int]:
     return len(kept), sum(1 for line in kept if counts[line] > 1)
 
 
+def course_figures(root: Path) -> tuple[int, int]:
+    """(lines of the reference and shared modules, those that another of these modules has too)."""
+    modules = [p for p in sorted((root / "solutions").glob("*/reference.py"))]
+    modules += [root / name for name in SHARED if (root / name).is_file()]
+    per_module = [{line.strip() for line in path.read_text(encoding="utf-8").splitlines()} for path in modules]
+    code = [{line for line in lines if line and not line.startswith(("import ", "from "))} for lines in per_module]
+    seen = collections.Counter(line for lines in code for line in lines)
+    return sum(len(lines) for lines in code), sum(1 for lines in code for line in lines if seen[line] > 1)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
@@ -60,6 +76,9 @@ def main(argv: list[str] | None = None) -> None:
         total, repeated = total + n, repeated + r
         print(f"{folder.name:<20} {n:>12} {r:>7} {r / max(n, 1):>6.0%}")
     print(f"{'all':<20} {total:>12} {repeated:>7} {repeated / max(total, 1):>6.0%}")
+    n, r = course_figures(args.root)
+    print(f"{'across modules':<20} {n:>12} {r:>7} {r / max(n, 1):>6.0%}   (reference and shared modules, "
+          "lines another module has too)")
 
 
 if __name__ == "__main__":

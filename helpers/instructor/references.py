@@ -13,6 +13,11 @@ function::
     hidden_test_step()
     ### END HIDDEN TESTS
 
+A reference module may itself import from a course-wide module of
+:data:`SHARED_MODULES` (``from helpers.reference_compare import close, mismatch``):
+the comparison is then written once for the whole course, and inlined like the
+rest.
+
 Run from ``solutions/`` (the instructor's notebook, ``kit.py release`` recording
 the expected values) that is an ordinary import. At release,
 :class:`InlineReferences` (first in nbgrader's ``generate_assignment`` pipeline,
@@ -25,6 +30,7 @@ outlives its function.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +44,9 @@ MODULE = REFERENCE_FILE[:-3]
 IMPORT = re.compile(rf"^(?P<indent>[ \t]*)from {MODULE} import (?P<names>[A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*)\s*(#.*)?$")
 MENTION = re.compile(rf"\b(import {MODULE}\b|from {MODULE}\b)")
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+#: Course-wide modules of hidden-test code that a reference module may import from; the release
+#: inlines what it takes from them (an import left in a hidden test could be rebound by a submission).
+SHARED_MODULES = ("helpers.reference_compare",)
 
 
 class ReferenceModuleError(ValueError):
@@ -80,12 +89,31 @@ class ReferenceModule:
                 continue  # the module's docstring
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 continue
+            if isinstance(node, ast.ImportFrom) and node.module in SHARED_MODULES:
+                self._take_shared(node)
+                continue
             if any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(node)):
                 raise ReferenceModuleError(f"{path}, line {node.lineno}: no global or nonlocal in a reference module")
             first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
             uses = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
             self.definitions.append(Definition(frozenset(_bound_names(node)), frozenset(uses),
                                                tuple(lines[first - 1:node.end_lineno])))
+
+    def _take_shared(self, node: ast.ImportFrom) -> None:
+        """The definitions `node` imports from a shared module (and what they use), as if written here."""
+        if any(alias.asname for alias in node.names):
+            raise ReferenceModuleError(f"{self.path}, line {node.lineno}: import from {node.module} without `as`")
+        spec = importlib.util.find_spec(node.module)
+        if spec is None or not spec.origin:
+            raise ReferenceModuleError(f"{self.path}, line {node.lineno}: no module {node.module}")
+        shared = ReferenceModule(Path(spec.origin).read_text(encoding="utf-8"), spec.origin)
+        for definition in shared.closure([alias.name for alias in node.names]):
+            if definition not in self.definitions:  # e.g. `import torch`, which both modules have
+                self.definitions.append(definition)
+
+    def lines(self) -> list[str]:
+        """Every line the module can inline, shared definitions included."""
+        return [line for d in self.definitions for line in d.lines]
 
     def closure(self, names: list[str]) -> list[Definition]:
         """The definitions of `names` and of every module name they use, in the module's order."""

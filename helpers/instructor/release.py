@@ -14,7 +14,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from helpers import COURSE_ROOT
 from helpers.instructor.course import (GRADING, THREAD_VARIABLES, GradingError, assignments, check_assignment,
                                       default_db_url, nbgrader)
-from helpers.instructor.references import REFERENCE_FILE
+from helpers.instructor.references import load_reference
 
 #: A solution region or a hidden-test region of a cell: group 1 its kind, group 2 its lines.
 REGION = re.compile(r"^\s*### BEGIN (SOLUTION|HIDDEN TESTS)\s*$(.*?)^\s*### END \1\s*$", re.MULTILINE | re.DOTALL)
@@ -34,7 +34,7 @@ def says_something(line: str) -> bool:
 
 def secret_lines(root: Path, assignment: str, kinds=("SOLUTION", "HIDDEN TESTS"), keep=says_something) -> set[str]:
     """What students must never see of an assignment: the (stripped) lines of its solution regions
-    and hidden tests, with its reference.py counted as hidden tests, that its notebooks show nowhere
+    and hidden tests, with what its reference.py can inline counted as hidden tests, that its notebooks show nowhere
     outside those regions and that `keep` keeps."""
     secret, public = set(), set()
     folder = Path(root) / "solutions" / assignment
@@ -44,8 +44,9 @@ def secret_lines(root: Path, assignment: str, kinds=("SOLUTION", "HIDDEN TESTS")
                 if match.group(1) in kinds:
                     secret.update(line.strip() for line in match.group(2).splitlines())
             public.update(line.strip() for line in REGION.sub("", cell.source).splitlines())
-    if "HIDDEN TESTS" in kinds and (folder / REFERENCE_FILE).is_file():
-        secret.update(line.strip() for line in (folder / REFERENCE_FILE).read_text(encoding="utf-8").splitlines())
+    reference = load_reference(folder) if "HIDDEN TESTS" in kinds else None
+    if reference is not None:
+        secret.update(line.strip() for line in reference.lines())
     return {line for line in secret - public if keep(line)}
 
 

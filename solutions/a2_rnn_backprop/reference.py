@@ -6,6 +6,7 @@ with centred differences and min-char-rnn's own lossFun as second opinions. Comp
 torch, never numpy's comparison functions, which a submission can replace."""
 import numpy as np
 import torch
+from helpers.reference_compare import close, mismatch
 
 GRAD_NAMES = ("dWxh", "dWhh", "dWhy", "dbh", "dby")
 
@@ -42,37 +43,13 @@ def copies(arrays):
     return {name: np.array(value, copy=True) for name, value in arrays.items()}
 
 
-def explain(got, want, tol=1e-9):
-    """What differs between got (array-like) and want (tensor or array), in words; '' when got has
-    want's shape, is finite, and |got - want| <= tol * max(1, max |want|) everywhere."""
-    want = torch.as_tensor(want, dtype=torch.float64)
-    try:
-        got = torch.as_tensor(got, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError):
-        return f"got {type(got).__name__}, not an array of numbers"
-    if tuple(got.shape) != tuple(want.shape):
-        return f"shape {tuple(got.shape)}, want {tuple(want.shape)}"
-    if got.numel() == 0:
-        return ""
-    if not torch.isfinite(got).all().item():
-        return "nan or inf"
-    error = (got - want).abs().max().item()
-    allowed = tol * max(1.0, want.abs().max().item())
-    return f"largest error {error:.3g}" if error > allowed else ""
-
-
-def close(got, want, tol=1e-9):
-    """True when explain(got, want, tol) finds nothing: same shape, finite, within tol (relative to max(1, |want|))."""
-    return explain(got, want, tol) == ""
-
-
 def explain_gradients(got, want, tol=1e-9):
     """What is wrong with a dict of gradients got, against want (GRAD_NAMES -> tensor); '' when nothing."""
     if not isinstance(got, dict):
         return f"rnn_backward must return a dict, got {type(got).__name__}"
     missing = [name for name in want if name not in got]
-    problems = [f"{name} is wrong: {explain(got[name], value, tol)}" for name, value in want.items()
-                if name in got and explain(got[name], value, tol)]
+    problems = [f"{name} {mismatch(got[name], value, tol)}" for name, value in want.items()
+                if name in got and mismatch(got[name], value, tol)]
     return f"no '{missing[0]}' in the dict" if missing else "; ".join(problems)
 
 

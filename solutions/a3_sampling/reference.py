@@ -7,31 +7,16 @@ import math
 import numpy as np
 import torch
 from scipy.stats import chi2, ks_2samp, kstest
+from helpers.reference_compare import as_float64, mismatch
 
 FALSE_ALARM = 1e-4
 GUMBEL_MEAN = 0.5772156649015329  # Euler's constant
 GUMBEL_VARIANCE = math.pi ** 2 / 6
 
 
-def as_tensor(values):
-    """A float64 tensor of an array-like (numpy's own checks are never used to compare)."""
-    return torch.as_tensor(np.asarray(values, dtype=np.float64))
-
-
-def mismatch(got, want, tol):
-    """None when the numpy array got has the shape of the tensor want and every entry within tol; else what differs."""
-    if not isinstance(got, np.ndarray):
-        return f"returned {type(got).__name__}, not a numpy array"
-    got = as_tensor(got)
-    if tuple(got.shape) != tuple(want.shape):
-        return f"has shape {tuple(got.shape)}, want {tuple(want.shape)}"
-    bad = int((~((got - want).abs() <= tol)).sum())
-    return f"is wrong (or nan) in {bad} of {want.numel()} entries" if bad else None
-
-
 def ref_probabilities(logits, temperature):
     """softmax(logits / temperature) over all entries: a float64 tensor of the shape of logits."""
-    y = as_tensor(logits)
+    y = as_float64(logits)
     return torch.softmax(y.reshape(-1) / temperature, dim=0).reshape(y.shape)
 
 
@@ -90,7 +75,7 @@ def gumbel_law_problem(g, n):
     6 standard errors, a Kolmogorov-Smirnov test, the correlation of neighbours)."""
     if tuple(np.shape(g)) != (n,):
         return f"has shape {np.shape(g)}, want ({n},)"
-    t = as_tensor(g)
+    t = as_float64(g)
     if not torch.isfinite(t).all().item():
         return "holds nan or inf"
     mean = t.mean().item()
@@ -144,7 +129,7 @@ def index_counts(draws, V):
 
 def follows(counts, probs):
     """Whether counts (tensor) could come from the categorical probs (tensor): a chi-square test."""
-    expected = counts.sum() * as_tensor(probs).reshape(-1)
+    expected = counts.sum() * as_float64(probs).reshape(-1)
     statistic = (((counts - expected) ** 2) / expected).sum().item()
     return chi2.sf(statistic, df=counts.numel() - 1) > FALSE_ALARM
 

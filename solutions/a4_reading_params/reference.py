@@ -3,20 +3,10 @@
 The hidden tests import from here inside a function; the release inlines what they import."""
 import numpy as np
 import torch
+from helpers.reference_compare import mismatch
 
 PARAM_SHAPES = (("Wxh", "HV"), ("Whh", "HH"), ("Why", "VH"), ("bh", "H1"), ("by", "V1"))
 CHARACTER_POOL = list(" \nabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'&$-")
-
-
-def mismatch(got, want, tol):
-    """None when the numpy array got has the shape of the tensor want and every entry within tol; else what differs."""
-    if not isinstance(got, np.ndarray):
-        return f"returned {type(got).__name__}, not a numpy array"
-    as_float = torch.as_tensor(np.asarray(got, dtype=np.float64))
-    if tuple(as_float.shape) != tuple(want.shape):
-        return f"has shape {tuple(as_float.shape)}, want {tuple(want.shape)}"
-    bad = int((~((as_float - want.double()).abs() <= tol)).sum())
-    return f"is wrong (or nan) in {bad} of {want.numel()} entries" if bad else None
 
 
 def sizes(seed, V_high, H_high, V_low=1, H_low=1):

@@ -8,6 +8,7 @@ comparisons use torch operations only, so a submission that replaces np.allclose
 np.testing.* fools none of them."""
 import numpy as np
 import torch
+from helpers.reference_compare import close
 
 GATES = "fico"        # our order: forget, input, candidate, output
 TORCH_GATES = "ifco"  # torch.nn.LSTM's order: input, forget, candidate (its g), output
@@ -17,19 +18,6 @@ TORCH_GATES = "ifco"  # torch.nn.LSTM's order: input, forget, candidate (its g),
 def t64(value):
     """value as a float64 torch tensor of the same shape."""
     return torch.as_tensor(value, dtype=torch.float64)
-
-
-def close(got, want, tol=1e-9):
-    """True when got (whatever a student returned) has want's shape and values: the largest
-    entry-wise difference may be tol * max(1, largest |want|), and tol=0 asks for equality.
-    Anything that is not a numeric array, or that holds nan, is not close."""
-    try:
-        got = torch.as_tensor(got, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError):
-        return False
-    want = t64(want)
-    return tuple(got.shape) == tuple(want.shape) and bool(
-        (got - want).abs().max().item() <= tol * max(1.0, want.abs().max().item()))
 
 
 def mismatches(got, want, tol=1e-9):
