@@ -36,8 +36,8 @@ def kit_weights_target(name: str = KIT_WEIGHTS.name) -> Path | None:
     """Where a solution notebook saves the kit's weights during the build step, else None.
 
     ``python3 kit.py release`` runs the solutions with ``RNN_KIT_BUILD_WEIGHTS_DIR``
-    set (to ``helpers/weights/``, or a scratch folder in the tests); students
-    and nbgrader never set it, so their runs never overwrite the kit's weights.
+    set (to a scratch folder, or to ``helpers/weights/`` with ``--weights``);
+    students and nbgrader never set it, so their runs never overwrite the kit's weights.
     """
     folder = os.environ.get(WEIGHTS_DIR_ENV)
     return Path(folder) / name if folder else None

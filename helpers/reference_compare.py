@@ -13,6 +13,7 @@ student's numpy is what is being tested.
 """
 import numpy as np
 import torch
+from scipy.stats import chi2
 
 
 def as_float64(value):
@@ -57,3 +58,12 @@ def mismatch(got, want, tol=1e-9, numpy_only=False):
 def close(got, want, tol=1e-9):
     """True when mismatch(got, want, tol) finds nothing."""
     return mismatch(got, want, tol) is None
+
+
+def chi_square_p(counts, probs):
+    """p-value of Pearson's chi-square test that counts (K entries, any shape) were drawn from the
+    categorical distribution probs (K entries): the hidden tests of samplers compare it with 1e-4."""
+    counts, probs = as_float64(counts).reshape(-1), as_float64(probs).reshape(-1)
+    expected = counts.sum() * probs
+    statistic = (((counts - expected) ** 2) / expected).sum().item()
+    return float(chi2.sf(statistic, df=probs.numel() - 1))

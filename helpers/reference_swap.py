@@ -14,7 +14,7 @@ submission's own later cells.
 """
 from __future__ import annotations
 
-__all__ = ["use_for_this_cell"]
+__all__ = ["use_for_this_cell", "use_earlier"]
 
 
 def use_for_this_cell(namespace: dict, **functions) -> None:
@@ -35,3 +35,11 @@ def use_for_this_cell(namespace: dict, **functions) -> None:
 
     namespace.update(functions)
     shell.events.register("post_run_cell", restore)
+
+
+def use_earlier(namespace: dict, graded: tuple, cell: str, **functions) -> None:
+    """``use_for_this_cell`` with those of ``functions`` whose names come before ``cell`` in
+    ``graded`` (the assignment's graded functions in notebook order): the test cell of ``cell``
+    runs on correct versions of what it builds on, and on the student's ``cell`` itself."""
+    earlier = graded[:graded.index(cell)]
+    use_for_this_cell(namespace, **{name: function for name, function in functions.items() if name in earlier})

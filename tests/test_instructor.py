@@ -298,3 +298,15 @@ def test_the_seccomp_program_refuses_new_sessions_and_foreign_system_calls():
         assert run(setsid + 1, arch) == "allow" and run(0, arch) == "allow"
         assert run(X32_BIT + setsid, arch) == "EPERM"
         assert run(0, 0x40000003) == "EPERM"        # i386 through int 0x80
+
+
+@pytest.mark.parametrize("flag, kit_weights", [([], False), (["--weights"], True)])
+def test_release_replaces_the_kits_models_only_when_asked(monkeypatch, course_root, flag, kit_weights):
+    """`kit.py release` runs the solutions with a scratch weights folder unless given --weights."""
+    from helpers.instructor import cli, release
+
+    seen = {}
+    monkeypatch.setattr(release, "record_expected", lambda only, weights_dir: seen.update(weights=weights_dir))
+    monkeypatch.setattr(release, "generate_release", lambda only: course_root / "notebooks")
+    assert cli.main(["release", "a2_rnn_backprop", *flag]) == 0
+    assert (seen["weights"] == course_root / "helpers" / "weights") is kit_weights

@@ -78,7 +78,8 @@ def record_expected(root: Path = COURSE_ROOT, *, out_dir: Path | None = None,
     Each assignment's values are recorded in a scratch folder and replace
     `out_dir/<prefix>.json` only once all its notebooks ran without error.
     Weights a solution trains for later assignments go to `weights_dir`
-    (default helpers/weights/; see helpers.pretrained.kit_weights_target).
+    (default helpers/weights/, which `kit.py release` replaces by a scratch
+    folder unless given --weights; see helpers.pretrained.kit_weights_target).
     `prelude`, if given, runs in each kernel before the notebook (the tests use
     it to inspect every figure drawn).
     """

@@ -5,8 +5,7 @@ The hidden tests import from here inside a function; the release inlines what th
 functions, which a submission can replace."""
 import numpy as np
 import torch
-from scipy.stats import chi2
-from helpers.reference_compare import close, mismatch
+from helpers.reference_compare import chi_square_p, close, mismatch
 
 PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
 
@@ -95,19 +94,11 @@ GRADED = ("one_hot", "softmax", "rnn_step_forward", "rnn_forward", "init_params"
 
 
 def use_reference_blocks(namespace, cell):
-    """Until the running cell ends, put correct versions of the graded functions that come before
-    `cell` (a name in GRADED) into `namespace`, the notebook's globals: the whole test cell, the
-    visible checks included, then runs on them, so that a bug in one of them costs only the points
-    of its own cell (helpers.reference_swap)."""
-    from helpers.reference_swap import use_for_this_cell
+    """Correct versions of the graded functions before `cell` (a name in GRADED), until the running
+    cell ends: a bug in one of them costs only the points of its own cell (helpers.reference_swap)."""
+    from helpers.reference_swap import use_earlier
 
-    blocks = {"one_hot": block_one_hot, "softmax": block_softmax, "rnn_step_forward": block_rnn_step_forward}
-    use_for_this_cell(namespace, **{name: blocks[name] for name in GRADED[:GRADED.index(cell)] if name in blocks})
+    use_earlier(namespace, GRADED, cell, one_hot=block_one_hot, softmax=block_softmax,
+                rnn_step_forward=block_rnn_step_forward)
 
 
-def chi_square_p(counts, probs):
-    """p-value of Pearson's chi-square test that counts (K,) were drawn from probs (K,)."""
-    counts = torch.as_tensor(counts, dtype=torch.float64)
-    expected = counts.sum() * torch.as_tensor(probs, dtype=torch.float64)
-    statistic = (((counts - expected) ** 2) / expected).sum().item()
-    return float(chi2.sf(statistic, df=len(probs) - 1))

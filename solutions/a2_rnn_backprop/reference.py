@@ -125,14 +125,11 @@ GRADED = ("rnn_backward", "loss_fun", "clip_gradients", "clip_by_global_norm", "
 
 
 def use_reference_blocks(namespace, cell):
-    """Until the running cell ends, put correct versions of the graded functions that come before
-    `cell` (a name in GRADED) into `namespace`, the notebook's globals: the whole test cell, the
-    visible checks included, then runs on them, so that a bug in one of them costs only the points
-    of its own cell (helpers.reference_swap)."""
-    from helpers.reference_swap import use_for_this_cell
+    """Correct versions of the graded functions before `cell` (a name in GRADED), until the running
+    cell ends: a bug in one of them costs only the points of its own cell (helpers.reference_swap)."""
+    from helpers.reference_swap import use_earlier
 
-    blocks = {"rnn_backward": backward}
-    use_for_this_cell(namespace, **{name: blocks[name] for name in GRADED[:GRADED.index(cell)] if name in blocks})
+    use_earlier(namespace, GRADED, cell, rnn_backward=backward)
 
 
 def minchar_lossfun(inputs, targets, hprev, params):

@@ -11,7 +11,7 @@ from math import exp, inf
 import torch
 import torch.nn.functional as functional
 from numpy.random import default_rng
-from scipy.stats import chi2
+from helpers.reference_compare import chi_square_p
 
 SPECIAL_TOKENS = ("<pad>", "<s>", "</s>", "<unk>")   # indices 0, 1, 2, 3 of every vocabulary
 MARKS = ("，", "。")                                 # the punctuation a quatrain's form puts in place
@@ -22,14 +22,6 @@ def largest_error(got, want):
     """max |got - want| over the entries, as a float (torch operations only)."""
     got = torch.as_tensor(got).detach().to(torch.float64)
     return (got - torch.as_tensor(want).detach().to(torch.float64)).abs().max().item()
-
-
-def chi_square_p(counts, probs):
-    """p-value of Pearson's chi-square test that counts (K,) were drawn from probs (K,)."""
-    counts = torch.as_tensor(counts, dtype=torch.float64)
-    expected = counts.sum() * torch.as_tensor(probs, dtype=torch.float64)
-    statistic = (((counts - expected) ** 2) / expected).sum().item()
-    return float(chi2.sf(statistic, df=len(probs) - 1))
 
 
 def seed_global_generators(value):
