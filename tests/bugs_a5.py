@@ -102,4 +102,7 @@ MUTATIONS = [
     Mutation("init_xavier_zeros", "init_lstm_params",
              'rng.normal(0.0, std, shape) if name.startswith("W") else np.zeros(shape)', "np.zeros(shape)",
              loses=("test_init_lstm_params",), why="zeros init: the Xavier weights are never drawn"),
+    Mutation("init_unknown_scheme_xavier", "init_lstm_params", 'elif scheme == "xavier":',
+             'elif scheme == "xavier" or True:',
+             loses=("test_init_lstm_params",), why="an unknown scheme silently gives Xavier instead of ValueError"),
 ]
