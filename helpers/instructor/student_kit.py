@@ -85,10 +85,11 @@ GENERIC_LINES = frozenset({
     # a1's and a2's references keep their own copy of the graded API's shapes (helpers.pretrained.param_shapes).
     'return {"Wxh": (H, V), "Whh": (H, H), "Why": (V, H), "bh": (H, 1), "by": (V, 1)}',
 })
-# Imports, bare returns, seeding, empty starts and loops over a dict's items say nothing about an answer.
+# Imports, bare returns, seeding, empty starts, loops over a dict's items and except clauses say nothing about an answer.
 TRIVIAL_LINE = re.compile(r"^(?:import [\w.]+(?: as \w+)?|from [\w.]+ import [\w, ]+|return (?:\w+|True|False|None)|pass"
                           r"|(?:np\.random\.seed|torch\.manual_seed|random\.seed)\(\w+\)|(?:return |\w+ = )np\.random\.default_rng\(\w+\)"
-                          r"|\w+ = (?:\[\]|\{\}|\(\)|None|0|0\.0)|for \w+, \w+ in \w+\.items\(\):)$")
+                          r"|\w+ = (?:\[\]|\{\}|\(\)|None|0|0\.0)|for \w+, \w+ in \w+\.items\(\):"
+                          r"|except [\w.]+(?: as \w+)?:)$")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 # Wheels and zips with fixed timestamps: the same kit gives the same bytes.
