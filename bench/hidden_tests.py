@@ -57,7 +57,7 @@ def assignment_figures(folder: Path) -> tuple[int, int]:
 
 def course_figures(root: Path) -> tuple[int, int]:
     """(lines of the reference and shared modules, those that another of these modules has too)."""
-    modules = [p for p in sorted((root / "solutions").glob("*/reference.py"))]
+    modules = sorted((root / "solutions").glob("*/reference.py"))
     modules += [root / name for name in SHARED if (root / name).is_file()]
     per_module = [{line.strip() for line in path.read_text(encoding="utf-8").splitlines()} for path in modules]
     code = [{line for line in lines if line and not line.startswith(("import ", "from "))} for lines in per_module]

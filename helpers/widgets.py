@@ -139,6 +139,7 @@ def _refresh_or_show_error(widget) -> None:
         widget.info.value = (f"<span style='color:#b00'><b>{type(err).__name__}:</b> "
                              f"{html.escape(str(err))}</span>")
 
+
 class TemperatureExplorer(widgets.VBox):
     """A temperature slider and a sampler choice that redraw a distribution and a sample.
 

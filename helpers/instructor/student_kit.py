@@ -85,8 +85,9 @@ GENERIC_LINES = frozenset({
     # a1's and a2's references keep their own copy of the graded API's shapes (helpers.pretrained.param_shapes).
     'return {"Wxh": (H, V), "Whh": (H, H), "Why": (V, H), "bh": (H, 1), "by": (V, 1)}',
 })
-# Imports, bare returns, seeding, empty starts, loops over a dict's items and except clauses say nothing about an answer.
-TRIVIAL_LINE = re.compile(r"^(?:import [\w.]+(?: as \w+)?|from [\w.]+ import [\w, ]+|return (?:\w+|True|False|None)|pass"
+# Bare returns, seeding, empty starts, loops over a dict's items and except clauses say nothing about an
+# answer (nor do imports, which says_something leaves out already).
+TRIVIAL_LINE = re.compile(r"^(?:return (?:\w+|True|False|None)|pass"
                           r"|(?:np\.random\.seed|torch\.manual_seed|random\.seed)\(\w+\)|(?:return |\w+ = )np\.random\.default_rng\(\w+\)"
                           r"|\w+ = (?:\[\]|\{\}|\(\)|None|0|0\.0)|for \w+, \w+ in \w+\.items\(\):"
                           r"|except [\w.]+(?: as \w+)?:)$")
@@ -187,7 +188,7 @@ def wheel_name(version: str) -> str:
 
 
 def telling(line: str) -> bool:
-    """A secret line worth looking for in the kit: long enough, not generic, not an import."""
+    """A secret line worth looking for in the kit: one that says something, not generic, not trivial."""
     return says_something(line) and line not in GENERIC_LINES and not TRIVIAL_LINE.match(line)
 
 
