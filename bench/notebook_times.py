@@ -18,6 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from helpers import COURSE_ROOT, instructor
+from helpers.kernels import private_kernel
 
 
 def run_once(nb, folder, grading: bool) -> float:
@@ -26,8 +27,9 @@ def run_once(nb, folder, grading: bool) -> float:
         os.environ["NBGRADER_EXECUTION"] = "autograde"
     try:
         start = time.perf_counter()
-        NotebookClient(nbformat.from_dict(nb), timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(folder)}}).execute()
+        with private_kernel() as km:
+            NotebookClient(nbformat.from_dict(nb), km=km, timeout=600,
+                           resources={"metadata": {"path": str(folder)}}).execute()
         return time.perf_counter() - start
     finally:
         if env_before is None:

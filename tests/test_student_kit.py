@@ -290,7 +290,9 @@ def test_wheel_needs_what_the_notebooks_import_and_pins_nothing(kit):
         assert not re.search(r"===?|~=|<", requirement), f"{requirement}: floors only, nothing pinned"
     names = {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in required}
     imported = set()
-    code = [data.decode() for name, data in _archive(kit.zip).items() if name.endswith(".py") and "/helpers/" in name]
+    code = [data.decode() for name, data in archive.items() if name.endswith(".py") and name.startswith("helpers/")]
+    # kit.py check's kernels (jupyter_client) are the unpacked kit's, not the wheel's
+    assert "helpers/kernels.py" not in archive and "helpers/checks.py" in archive
     for name, data in _archive(kit.zip).items():
         if name.endswith(".ipynb"):
             code += [c.source for c in nbformat.reads(data.decode(), as_version=4).cells if c.cell_type == "code"]
@@ -559,15 +561,17 @@ import json, sys
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from helpers.kernels import private_kernel
 path = sys.argv[1]
 nb = nbformat.read(path, as_version=4)
-client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}})
-try:
-    client.execute()
-    print(json.dumps(None))
-except CellExecutionError as err:
-    index = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count"))
-    print(json.dumps({"index": index, "ename": err.ename, "evalue": err.evalue}))
+with private_kernel() as km:
+    client = NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": sys.argv[2]}})
+    try:
+        client.execute()
+        print(json.dumps(None))
+    except CellExecutionError as err:
+        index = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count"))
+        print(json.dumps({"index": index, "ename": err.ename, "evalue": err.evalue}))
 '''
 
 
@@ -722,8 +726,9 @@ def colab(environments) -> Path:
 def test_on_colab_the_set_up_cell_installs_the_helpers_and_the_data_comes_on_first_use(
         colab, kit, site, data_site, course_root):
     from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
+
+    from helpers.kernels import private_kernel
 
     python = colab / "env" / "bin" / "python"
     specs = colab / "kernels"
@@ -742,9 +747,9 @@ def test_on_colab_the_set_up_cell_installs_the_helpers_and_the_data_comes_on_fir
     for assignment in ("a0_welcome", A1):
         (release,) = (kit.folder / "notebooks" / assignment).glob("*.ipynb")
         nb = fill_release(release, solution_sources(course_root / "solutions" / assignment / release.name))
-        km = AsyncKernelManager(kernel_name="colab", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
-        client = NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": str(content)}})
-        client.execute(env=env)  # raises CellExecutionError, with the cell and its traceback, on any error
+        with private_kernel("colab", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)])) as km:
+            client = NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": str(content)}})
+            client.execute(env=env)  # raises CellExecutionError, with the cell and its traceback, on any error
         ran[assignment] = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                                     for o in c.outputs)
     assert "GET /" + kit.folder.name + "/wheels/" + kit.wheel.name in site.requests()

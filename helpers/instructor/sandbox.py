@@ -41,6 +41,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
 from helpers.instructor.course import GradingError
+from helpers.kernels import use_private_sockets
 
 #: Where the kernel finds the files of its submission (not the notebooks) to copy into its working folder.
 SUBMISSION_MOUNT = "/tmp/.submission"
@@ -342,6 +343,7 @@ class SandboxKernelManager(AsyncKernelManager):
         if not self.enabled:
             self.log.warning("NO SANDBOX: this kernel runs the student's code with the grader's rights "
                              "(SandboxKernelManager.enabled=False, `--no-sandbox`)")
+            self._make_private_folders()   # its sockets still: no TCP port to lose (helpers/kernels.py)
             return await super()._async_pre_start_kernel(**kw)
         check_available()
         self._make_private_folders()
@@ -363,9 +365,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self._remove_private_folders()
         self._sockets = Path(tempfile.mkdtemp(prefix="rnn-kit-kernel-"))
         self._files = Path(tempfile.mkdtemp(prefix="rnn-kit-files-"))
-        self.transport = "ipc"
-        self.connection_file = str(self._sockets / "kernel.json")
-        self.ip = str(self._sockets / "kernel")
+        use_private_sockets(self, self._sockets)
 
     def _own_user(self) -> int | None:
         """Grading as root: a user of the kernel's own, who owns its sockets; else None."""

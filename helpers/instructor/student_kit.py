@@ -58,7 +58,10 @@ KIT_FOLDER = "rnn-course-kit-student-{version}"
 FILES = Path(__file__).resolve().parent / "student_kit_files"
 #: The modules of helpers/ that students get; every other file of helpers/ stays with the instructor.
 RUNTIME_MODULES = ("__init__.py", "charrnn.py", "checks.py", "data.py", "expected_values.py", "gradcheck.py",
-                   "plotting.py", "pretrained.py", "training.py", "values.py", "widgets.py")
+                   "kernels.py", "plotting.py", "pretrained.py", "training.py", "values.py", "widgets.py")
+#: Of those, what `kit.py check` starts its kernels with: in the unpacked kit, not in the wheel, since no
+#: notebook imports it and it needs jupyter_client (which ENVIRONMENT_EXTRA brings, and Colab has its own).
+KIT_ONLY_MODULES = ("kernels.py",)
 #: What the notebooks and the runtime helpers import, with floors and no exact pin: on Colab the
 #: preinstalled packages must do (a pinned torch would download gigabytes into every session).
 WHEEL_REQUIREMENTS = ("numpy>=1.26", "scipy>=1.11", "matplotlib>=3.8", "ipywidgets>=7.6", "tqdm>=4.66",
@@ -495,7 +498,8 @@ def build(assignments: list[str], *, root: Path = COURSE_ROOT, out: Path | None 
     _check_imports(notebooks, package)
 
     manifest = (root / "data" / "manifest.json").read_bytes()
-    wheel_files = dict(package)
+    wheel_files = {path: data for path, data in package.items()
+                   if path.removeprefix("helpers/") not in KIT_ONLY_MODULES}
     wheel_files["helpers/manifest.json"] = manifest  # the wheel has no data/ folder beside it
     requirements = list(WHEEL_REQUIREMENTS)
     wheel, wheel_bytes = _wheel(version, wheel_files, requirements)
