@@ -18,7 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from helpers import COURSE_ROOT, instructor
-from helpers.kernels import private_kernel
+from helpers.kernels import PrivateSocketKernelManager
 
 
 def run_once(nb, folder, grading: bool) -> float:
@@ -27,9 +27,9 @@ def run_once(nb, folder, grading: bool) -> float:
         os.environ["NBGRADER_EXECUTION"] = "autograde"
     try:
         start = time.perf_counter()
-        with private_kernel() as km:
-            NotebookClient(nbformat.from_dict(nb), km=km, timeout=600,
-                           resources={"metadata": {"path": str(folder)}}).execute()
+        NotebookClient(nbformat.from_dict(nb), timeout=600, kernel_name="python3",
+                       kernel_manager_class=PrivateSocketKernelManager,
+                       resources={"metadata": {"path": str(folder)}}).execute()
         return time.perf_counter() - start
     finally:
         if env_before is None:

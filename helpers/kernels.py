@@ -7,14 +7,20 @@ already in use" before it replies. Running notebooks side by side (`kit.py check
 the tests) makes that window common enough to fail a run now and then. A unix socket in a private
 folder cannot be taken.
 
-Windows has no unix sockets for zmq: there the kernels keep TCP.
+Windows has no unix sockets for zmq, and a socket's path has at most about 100 characters: on
+Windows, or where the temporary folder's path is too long for that, the kernels keep TCP.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+#: The longest socket path used (Linux allows 107 bytes, macOS 103), for the fifth socket of a kernel.
+SOCKET_PATH_LIMIT = 100
 
 
 def use_private_sockets(manager, folder: Path | str) -> None:
@@ -24,20 +30,33 @@ def use_private_sockets(manager, folder: Path | str) -> None:
     manager.ip = str(Path(folder) / "kernel")
 
 
-@contextmanager
-def private_kernel(kernel_name: str = "python3", **kwargs):
-    """An AsyncKernelManager for `NotebookClient(km=...)`, on private sockets; the folder goes afterwards.
+class PrivateSocketKernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager, on sockets in a folder of its own that goes with the kernel.
 
-    `kwargs` go to the manager (e.g. `kernel_spec_manager`). The kernel is started and shut down by
-    whoever uses the manager, inside the `with` block.
+    Give it to nbclient as `NotebookClient(..., kernel_manager_class=PrivateSocketKernelManager)`:
+    the client then owns the manager, and shuts the kernel down when the notebook has run (a manager
+    passed as `km=` stays running unless `execute(cleanup_kc=True)`).
     """
-    from jupyter_client.manager import AsyncKernelManager
 
-    manager = AsyncKernelManager(kernel_name=kernel_name, **kwargs)
-    if os.name != "posix":
-        yield manager
-        return
-    # A short folder: a unix socket's path must stay under about 100 characters.
-    with tempfile.TemporaryDirectory(prefix="rnn-kit-kernel-") as folder:
-        use_private_sockets(manager, folder)
-        yield manager
+    _socket_folder: str | None = None
+
+    async def _async_pre_start_kernel(self, **kw):
+        # A restart keeps the folder: the clients already connected know these sockets.
+        if os.name == "posix" and self._socket_folder is None:
+            folder = tempfile.mkdtemp(prefix="rnn-kit-kernel-")
+            if len(os.path.join(folder, "kernel-99")) <= SOCKET_PATH_LIMIT:
+                self._socket_folder = folder
+                use_private_sockets(self, folder)
+            else:
+                os.rmdir(folder)
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._socket_folder is not None:
+            shutil.rmtree(self._socket_folder, ignore_errors=True)
+            self._socket_folder = None
+
+    # AsyncKernelManager binds its public name to the base function itself, and nbclient calls the public
+    # name alone for a kernel that died at start: without this, the folder would outlive it.
+    cleanup_resources = _async_cleanup_resources

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from traitlets.config import Config
 
+from helpers.instructor.course import GradingError
 from helpers.instructor.sandbox import SandboxKernelManager
-from helpers.kernels import private_kernel
+from helpers.kernels import PrivateSocketKernelManager
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="reads Linux's /proc")
 
@@ -35,7 +38,7 @@ for table in ("/proc/net/tcp", "/proc/net/tcp6"):
 unix = [line.split()[7] for line in open("/proc/net/unix").read().splitlines()[1:]
         if len(line.split()) > 7 and f"socket:[{line.split()[6]}]" in mine]
 connection = json.load(open(sys.argv[sys.argv.index("-f") + 1]))
-print(json.dumps({"connection": connection, "tcp": tcp, "unix": unix}))
+print(json.dumps({"connection": connection, "tcp": tcp, "unix": unix, "pid": os.getpid()}))
 """
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
@@ -53,26 +56,77 @@ def _on_private_sockets(seen: dict) -> None:
     assert set(seen["unix"]) == {f"{connection['ip']}-{connection[p]}" for p in PORTS}, seen
 
 
+def _gone(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "\nState:\tZ" in status.read_text()
+
+
 def test_the_check_sees_the_ports_of_a_tcp_kernel(tmp_path):
     """jupyter_client's default: five ports chosen by the client and bound by the kernel a moment later."""
-    seen = _listening(tmp_path, km=AsyncKernelManager(kernel_name="python3"))
+    seen = _listening(tmp_path, kernel_name="python3")
     assert seen["connection"]["transport"] == "tcp"
     assert {seen["connection"][p] for p in PORTS} <= set(seen["tcp"]), seen
     with pytest.raises(AssertionError):
         _on_private_sockets(seen)
 
 
-def test_a_private_kernel_listens_on_its_own_unix_sockets_and_leaves_no_folder(tmp_path):
-    with private_kernel() as km:
-        seen = _listening(tmp_path, km=km)
-        folder = Path(km.connection_file).parent
-        assert Path(seen["connection"]["ip"]).parent == folder and folder.is_dir()
-        assert len(str(folder / "kernel-99999")) < 100, "a unix socket's path must fit in sun_path"
+def test_a_private_kernel_listens_on_its_own_unix_sockets_and_leaves_nothing_behind(tmp_path):
+    seen = _listening(tmp_path, kernel_name="python3", kernel_manager_class=PrivateSocketKernelManager)
     _on_private_sockets(seen)
-    assert not folder.exists()
+    folder = Path(seen["connection"]["ip"]).parent
+    assert folder.name.startswith("rnn-kit-kernel-") and len(str(folder / "kernel-99999")) < 100, \
+        "a unix socket's path must fit in sun_path"
+    assert not folder.exists(), "the socket folder outlived the kernel"
+    assert _gone(seen["pid"]), "the kernel still runs after the notebook"
 
 
 def test_the_graders_kernel_without_the_sandbox_is_on_private_sockets_too(tmp_path):
     config = Config({"SandboxKernelManager": {"enabled": False}})
-    _on_private_sockets(_listening(tmp_path, kernel_name="python3", kernel_manager_class=SandboxKernelManager,
-                                   config=config))
+    seen = _listening(tmp_path, kernel_name="python3", kernel_manager_class=SandboxKernelManager, config=config)
+    _on_private_sockets(seen)
+    assert not Path(seen["connection"]["ip"]).parent.exists() and _gone(seen["pid"])
+
+
+@pytest.fixture
+def scratch(monkeypatch):
+    """The temporary folder the managers make their folders in, short enough for sockets."""
+    folder = Path(tempfile.mkdtemp(prefix="rnn-kit-test-"))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("manager", [PrivateSocketKernelManager, SandboxKernelManager])
+def test_a_kernel_that_dies_at_start_leaves_no_folder(manager, scratch, tmp_path, monkeypatch):
+    spec = tmp_path / "jupyter" / "kernels" / "dies"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", "raise SystemExit(1)", "-f", "{connection_file}"],
+        "display_name": "dies at start", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    client = NotebookClient(nb, kernel_name="dies", kernel_manager_class=manager, startup_timeout=30,
+                            config=Config({"SandboxKernelManager": {"enabled": False}}))
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        client.execute()
+    assert not list(scratch.iterdir()), "the kernel's folders outlived it"
+
+
+def test_where_sockets_cannot_have_so_long_a_path_the_kernel_keeps_tcp(scratch, tmp_path):
+    deep = scratch / ("x" * 80)
+    deep.mkdir()
+    tempfile.tempdir = str(deep)   # the fixture puts the original back
+    seen = _listening(tmp_path, kernel_name="python3", kernel_manager_class=PrivateSocketKernelManager)
+    assert seen["connection"]["transport"] == "tcp" and not list(deep.iterdir())
+
+
+def test_the_sandbox_says_which_temporary_folder_is_too_long(scratch, tmp_path):
+    deep = scratch / ("x" * 80)
+    deep.mkdir()
+    tempfile.tempdir = str(deep)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    client = NotebookClient(nb, kernel_name="python3", kernel_manager_class=SandboxKernelManager,
+                            config=Config({"SandboxKernelManager": {"enabled": False}}))
+    with pytest.raises(GradingError, match=f"temporary folder {deep}.*TMPDIR=/tmp"):
+        client.execute()
+    assert not list(deep.iterdir())

@@ -561,17 +561,17 @@ import json, sys
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from helpers.kernels import private_kernel
+from helpers.kernels import PrivateSocketKernelManager
 path = sys.argv[1]
 nb = nbformat.read(path, as_version=4)
-with private_kernel() as km:
-    client = NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": sys.argv[2]}})
-    try:
-        client.execute()
-        print(json.dumps(None))
-    except CellExecutionError as err:
-        index = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count"))
-        print(json.dumps({"index": index, "ename": err.ename, "evalue": err.evalue}))
+client = NotebookClient(nb, timeout=600, kernel_name="python3", kernel_manager_class=PrivateSocketKernelManager,
+                        resources={"metadata": {"path": sys.argv[2]}})
+try:
+    client.execute()
+    print(json.dumps(None))
+except CellExecutionError as err:
+    index = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count"))
+    print(json.dumps({"index": index, "ename": err.ename, "evalue": err.evalue}))
 '''
 
 
@@ -728,7 +728,7 @@ def test_on_colab_the_set_up_cell_installs_the_helpers_and_the_data_comes_on_fir
     from jupyter_client.kernelspec import KernelSpecManager
     from nbclient import NotebookClient
 
-    from helpers.kernels import private_kernel
+    from helpers.kernels import PrivateSocketKernelManager
 
     python = colab / "env" / "bin" / "python"
     specs = colab / "kernels"
@@ -747,9 +747,10 @@ def test_on_colab_the_set_up_cell_installs_the_helpers_and_the_data_comes_on_fir
     for assignment in ("a0_welcome", A1):
         (release,) = (kit.folder / "notebooks" / assignment).glob("*.ipynb")
         nb = fill_release(release, solution_sources(course_root / "solutions" / assignment / release.name))
-        with private_kernel("colab", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)])) as km:
-            client = NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": str(content)}})
-            client.execute(env=env)  # raises CellExecutionError, with the cell and its traceback, on any error
+        km = PrivateSocketKernelManager(kernel_name="colab", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
+        client = NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": str(content)}})
+        # raises CellExecutionError, with the cell and its traceback, on any error; shuts the kernel down
+        client.execute(env=env, cleanup_kc=True)
         ran[assignment] = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                                     for o in c.outputs)
     assert "GET /" + kit.folder.name + "/wheels/" + kit.wheel.name in site.requests()

@@ -85,7 +85,7 @@ def record_expected(root: Path = COURSE_ROOT, *, out_dir: Path | None = None,
     """
     from nbclient import NotebookClient
 
-    from helpers.kernels import private_kernel
+    from helpers.kernels import PrivateSocketKernelManager
     from helpers.pretrained import WEIGHTS_DIR_ENV
 
     out_dir = Path(out_dir or root / "helpers" / "expected")
@@ -105,9 +105,9 @@ def record_expected(root: Path = COURSE_ROOT, *, out_dir: Path | None = None,
                     nb = nbformat.read(path, as_version=4)
                     if prelude:
                         nb.cells.insert(0, nbformat.v4.new_code_cell(prelude))
-                    with private_kernel() as km:
-                        NotebookClient(nb, km=km, timeout=1200,
-                                       resources={"metadata": {"path": str(path.parent)}}).execute()
+                    NotebookClient(nb, timeout=1200, kernel_name="python3",
+                                   kernel_manager_class=PrivateSocketKernelManager,
+                                   resources={"metadata": {"path": str(path.parent)}}).execute()
             finally:
                 for key, value in saved.items():
                     if value is None:

@@ -330,14 +330,15 @@ def execute(notebook: Path, report: Path, timeout: int) -> int:
     import nbformat
     from nbclient import NotebookClient
 
-    from helpers.kernels import private_kernel
+    from helpers.kernels import PrivateSocketKernelManager
 
     nb = nbformat.read(notebook, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                            kernel_manager_class=PrivateSocketKernelManager, interrupt_on_timeout=True,
+                            resources={"metadata": {"path": str(notebook.parent)}})
     fatal = None
-    # The kernel's own log (a warning about its transport at every start) is shown only if the run fails.
-    with tempfile.TemporaryFile("w+") as log, private_kernel() as km:
-        client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
-                                resources={"metadata": {"path": str(notebook.parent)}})
+    # The kernel's own log is shown only if the run fails.
+    with tempfile.TemporaryFile("w+") as log:
         try:
             client.execute(stderr=log)
         except Exception as err:  # noqa: BLE001 - the kernel died, or could not start: say so
