@@ -23,6 +23,11 @@ from jupyter_client.manager import AsyncKernelManager
 SOCKET_PATH_LIMIT = 100
 
 
+def socket_path_fits(folder: Path | str) -> bool:
+    """Whether the sockets a kernel makes in `folder` (`kernel-1`, ...) have short enough paths."""
+    return len(os.path.join(folder, "kernel-99")) <= SOCKET_PATH_LIMIT
+
+
 def use_private_sockets(manager, folder: Path | str) -> None:
     """Points a jupyter_client kernel manager at ipc sockets (and its connection file) in `folder`."""
     manager.transport = "ipc"
@@ -44,7 +49,7 @@ class PrivateSocketKernelManager(AsyncKernelManager):
         # A restart keeps the folder: the clients already connected know these sockets.
         if os.name == "posix" and self._socket_folder is None:
             folder = tempfile.mkdtemp(prefix="rnn-kit-kernel-")
-            if len(os.path.join(folder, "kernel-99")) <= SOCKET_PATH_LIMIT:
+            if socket_path_fits(folder):
                 self._socket_folder = folder
                 use_private_sockets(self, folder)
             else:

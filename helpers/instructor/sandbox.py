@@ -41,7 +41,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
 from helpers.instructor.course import GradingError
-from helpers.kernels import SOCKET_PATH_LIMIT, use_private_sockets
+from helpers.kernels import SOCKET_PATH_LIMIT, socket_path_fits, use_private_sockets
 
 #: Where the kernel finds the files of its submission (not the notebooks) to copy into its working folder.
 SUBMISSION_MOUNT = "/tmp/.submission"
@@ -365,12 +365,11 @@ class SandboxKernelManager(AsyncKernelManager):
         self._remove_private_folders()
         self._sockets = Path(tempfile.mkdtemp(prefix="rnn-kit-kernel-"))
         self._files = Path(tempfile.mkdtemp(prefix="rnn-kit-files-"))
-        socket = self._sockets / "kernel-99"
-        if len(str(socket)) > SOCKET_PATH_LIMIT:
+        if not socket_path_fits(self._sockets):
             self._remove_private_folders()
-            raise GradingError(f"the kernel's sockets would have paths of {len(str(socket))} characters in the "
-                               f"temporary folder {tempfile.gettempdir()}, more than a unix socket allows "
-                               f"({SOCKET_PATH_LIMIT}): set TMPDIR to a shorter folder, e.g. TMPDIR=/tmp")
+            raise GradingError(f"the temporary folder {tempfile.gettempdir()} has too long a path for the kernel's "
+                               f"sockets (a unix socket's path has at most {SOCKET_PATH_LIMIT} characters): set "
+                               "TMPDIR to a shorter folder, e.g. TMPDIR=/tmp")
         use_private_sockets(self, self._sockets)
 
     def _own_user(self) -> int | None:
